@@ -1,0 +1,405 @@
+"""One chat turn, end to end: conversation, input guardrails, backend, output guardrails,
+transcript and audit. Streaming and non-streaming share everything but the last step.
+
+The order follows docs/architecture.md: a conversation that is not with the bot never
+reaches the backend; an enforced ESCALATE or BLOCK answers with Candor's own words; a
+backend failure becomes an apology with the offer of a person, never an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.events import AuditScope, decision_event
+from app.audit.writer import AuditWriter
+from app.backends.base import BackendError, BackendRequest, BotBackend
+from app.chat.schemas import ChatCompletionRequest
+from app.chat.segmenter import Segmenter
+from app.conversations import service as conversations
+from app.conversations.models import Conversation
+from app.conversations.service import AuthorKind, Segments
+from app.crypto import Keys, customer_pseudonym
+from app.ops import metrics
+from app.tenants.keys import Principal
+from app.tenants.policies import ActivePolicy, PolicyStore
+from guardrails.base import Action, Stage, TurnContext
+from guardrails.pipeline import Outcome, StageResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    principal: Principal
+    body: ChatCompletionRequest
+    conversation_id: str | None
+    customer_id: str | None
+    request_id: str
+
+
+@dataclass(slots=True)
+class TurnMeta:
+    """What the response says about Candor's handling (the ``candor`` object, headers)."""
+
+    conversation_id: str
+    mode: str
+    disclosure: str | None = None  # shown in this reply
+    disclosure_notice: str | None = None  # the tenant's wording, for the header
+    handoff: dict[str, Any] | None = None
+    answered_by: str = "ai"  # ai | candor (Candor's own words, the bot not called)
+
+    def as_candor_object(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "mode": self.mode,
+            "disclosure": self.disclosure,
+            "handoff": self.handoff,
+            "answered_by": self.answered_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    content: str
+    model: str
+    finish_reason: str = "stop"
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    usage: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPiece:
+    content: str = ""
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    finish_reason: str | None = None
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """Everything decided before the backend is called."""
+
+    conversation: Conversation
+    active: ActivePolicy
+    scope: AuditScope
+    ctx: TurnContext
+    meta: TurnMeta
+    backend_messages: list[dict[str, Any]]
+    own_reply: str | None = None  # set when Candor answers instead of the bot
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TurnService:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        policies: PolicyStore,
+        backend: BotBackend,
+        audit: AuditWriter,
+        keys: Keys,
+        model_override: str | None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._policies = policies
+        self._backend = backend
+        self._audit = audit
+        self._keys = keys
+        self._model_override = model_override
+
+    async def complete(self, request: TurnRequest) -> tuple[Reply, TurnMeta]:
+        prepared = await self._prepare(request)
+        model = self._model_override or request.body.model
+        if prepared.own_reply is not None:
+            await self._finish(prepared, prepared.own_reply, ai_turn=False)
+            return Reply(content=prepared.own_reply, model=model), prepared.meta
+        started = time.perf_counter()
+        try:
+            backend_reply = await self._backend.complete(self._backend_request(request, prepared))
+        except BackendError as exc:
+            apology = await self._backend_failed(prepared, exc, started)
+            return Reply(content=apology, model=model), prepared.meta
+        self._backend_succeeded(prepared, started)
+        output = await self._run_output(prepared, backend_reply.content, segment=0)
+        if output.failed or output.action is Action.BLOCK:
+            refusal = prepared.active.policy.messages.refused
+            prepared.meta.answered_by = "candor"
+            await self._finish(prepared, refusal, ai_turn=False)
+            return Reply(content=refusal, model=model), prepared.meta
+        await self._finish(prepared, output.text, ai_turn=True)
+        reply = Reply(
+            content=output.text,
+            model=backend_reply.model or model,
+            finish_reason=backend_reply.finish_reason,
+            tool_calls=tuple(dict(call) for call in backend_reply.tool_calls),
+            usage=dict(backend_reply.usage) if backend_reply.usage else None,
+        )
+        return reply, prepared.meta
+
+    async def stream(self, request: TurnRequest) -> tuple[TurnMeta, AsyncIterator[StreamPiece]]:
+        """Prepares the turn, then returns the meta and the customer-facing stream.
+
+        The first piece is produced before this returns, so that response headers (the
+        disclosure among them) reflect what the stream will show.
+        """
+        prepared = await self._prepare(request)
+        pieces = self._stream_pieces(request, prepared)
+        first = await anext(pieces)
+
+        async def with_first() -> AsyncIterator[StreamPiece]:
+            yield first
+            async for piece in pieces:
+                yield piece
+
+        return prepared.meta, with_first()
+
+    async def _stream_pieces(self, request: TurnRequest, prepared: _Prepared) -> AsyncIterator[StreamPiece]:
+        if prepared.own_reply is not None:
+            await self._finish(prepared, prepared.own_reply, ai_turn=False)
+            yield StreamPiece(content=prepared.own_reply, finish_reason="stop")
+            return
+        shown: list[str] = []
+        tool_calls: list[dict[str, Any]] = []
+        finish_reason = "stop"
+        segmenter = Segmenter()
+        segment_index = 0
+        started = time.perf_counter()
+        try:
+            async for delta in self._backend.stream(self._backend_request(request, prepared)):
+                tool_calls.extend(dict(call) for call in delta.tool_calls)
+                if delta.finish_reason:
+                    finish_reason = delta.finish_reason
+                for segment in segmenter.feed(delta.content):
+                    text = await self._checked_segment(prepared, segment, segment_index)
+                    if text is None:
+                        yield await self._refuse_stream(prepared, shown)
+                        return
+                    segment_index += 1
+                    shown.append(text)
+                    yield StreamPiece(content=text)
+        except BackendError as exc:
+            apology = await self._backend_failed(prepared, exc, started, already_shown="".join(shown))
+            yield StreamPiece(content=("\n\n" if shown else "") + apology, finish_reason="stop")
+            return
+        self._backend_succeeded(prepared, started)
+        tail = segmenter.flush()
+        last = ""
+        # An empty reply still gets its checks (the disclosure must not be skipped).
+        if tail or segment_index == 0:
+            text = await self._checked_segment(prepared, tail, segment_index)
+            if text is None:
+                yield await self._refuse_stream(prepared, shown)
+                return
+            shown.append(text)
+            last = text
+        await self._finish(prepared, "".join(shown), ai_turn=True)
+        yield StreamPiece(content=last, tool_calls=tuple(_merge_tool_calls(tool_calls)), finish_reason=finish_reason)
+
+    async def _checked_segment(self, prepared: _Prepared, segment: str, index: int) -> str | None:
+        output = await self._run_output(prepared, segment, segment=index)
+        if output.failed or output.action is Action.BLOCK:
+            return None
+        return output.text
+
+    async def _refuse_stream(self, prepared: _Prepared, shown: list[str]) -> StreamPiece:
+        refusal = prepared.active.policy.messages.refused
+        prepared.meta.answered_by = "candor"
+        await self._finish(prepared, "".join(shown) + ("\n\n" if shown else "") + refusal, ai_turn=bool(shown))
+        return StreamPiece(content=("\n\n" if shown else "") + refusal, finish_reason="stop")
+
+    # -- the steps -------------------------------------------------------------------------
+
+    async def _prepare(self, request: TurnRequest) -> _Prepared:
+        principal, body = request.principal, request.body
+        pseudonym = (
+            customer_pseudonym(self._keys.pseudonym, tenant_id=principal.tenant_id, customer_id=request.customer_id)
+            if request.customer_id
+            else None
+        )
+        segments = Segments(channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region"))
+        async with self._sessionmaker() as session, session.begin():
+            active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
+            conversation = await conversations.resolve(
+                session=session,
+                tenant_id=principal.tenant_id,
+                conversation_id=request.conversation_id,
+                customer_id=request.customer_id,
+                customer_pseudonym=pseudonym,
+                segments=segments,
+            )
+        scope = AuditScope(
+            tenant_id=principal.tenant_id,
+            request_id=request.request_id,
+            conversation_id=conversation.id,
+            customer_pseudonym=conversation.customer_pseudonym,
+            policy_version=active.version,
+            channel=conversation.channel,
+            locale=conversation.locale,
+            region=conversation.region,
+        )
+        ctx = TurnContext(
+            tenant_id=principal.tenant_id,
+            conversation_id=conversation.id,
+            stage=Stage.INPUT,
+            customer_pseudonym=conversation.customer_pseudonym,
+            locale=conversation.locale,
+            ai_turns_before=conversation.ai_turns,
+        )
+        meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
+        prepared = _Prepared(
+            conversation=conversation,
+            active=active,
+            scope=scope,
+            ctx=ctx,
+            meta=meta,
+            backend_messages=[],
+        )
+        *history, newest = body.messages
+        result = await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
+        prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
+        self._count(result.outcomes)
+        customer_text = result.text if not result.failed else "[message withheld: a guardrail failed]"
+        prepared.events.append(
+            scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
+        )
+        async with self._sessionmaker() as session, session.begin():
+            await conversations.append(
+                session=session, conversation=conversation, entries=[(AuthorKind.CUSTOMER, customer_text)]
+            )
+        if conversation.mode != "bot":
+            # A person holds (or is about to hold) this conversation: the bot never answers.
+            prepared.own_reply = active.policy.messages.handoff_queued
+            meta.answered_by = "candor"
+            return prepared
+        if result.verdict is not None:
+            self._answer_verdict(prepared, result)
+            return prepared
+        prepared.backend_messages = [_backend_message(message.model_dump(exclude_none=True)) for message in history]
+        newest_out = _backend_message(newest.model_dump(exclude_none=True))
+        newest_out["content"] = result.text
+        prepared.backend_messages.append(newest_out)
+        return prepared
+
+    def _answer_verdict(self, prepared: _Prepared, result: StageResult) -> None:
+        verdict = result.verdict
+        assert verdict is not None
+        messages = prepared.active.policy.messages
+        prepared.meta.answered_by = "candor"
+        if verdict.action is Action.ESCALATE:
+            prepared.own_reply = verdict.reply or messages.handoff_queued
+        else:
+            prepared.own_reply = verdict.reply or messages.refused
+        metrics.TURNS.labels(verdict.action.value).inc()
+
+    def _backend_request(self, request: TurnRequest, prepared: _Prepared) -> BackendRequest:
+        return BackendRequest(
+            messages=prepared.backend_messages,
+            model=self._model_override or request.body.model,
+            conversation_id=prepared.conversation.id,
+            sender=prepared.conversation.customer_pseudonym or prepared.conversation.id,
+            options=request.body.options(),
+        )
+
+    async def _run_output(self, prepared: _Prepared, text: str, *, segment: int) -> StageResult:
+        ctx = replace(prepared.ctx, stage=Stage.OUTPUT, segment=segment)
+        result = await prepared.active.pipeline.run(Stage.OUTPUT, text, ctx)
+        prepared.events.extend(decision_event(prepared.scope, outcome) for outcome in result.outcomes)
+        self._count(result.outcomes)
+        for outcome in result.outcomes:
+            if not outcome.enforced:
+                continue
+            notice = outcome.decision.annotations.get("disclosure")
+            if isinstance(notice, str):
+                prepared.meta.disclosure_notice = notice
+                if outcome.decision.action is Action.ANNOTATE:
+                    prepared.meta.disclosure = notice
+        return result
+
+    def _backend_succeeded(self, prepared: _Prepared, started: float) -> None:
+        metrics.BACKEND_CALLS.labels(self._backend.kind, "ok").inc()
+        prepared.events.append(
+            prepared.scope.event(
+                "backend.call",
+                actor=f"backend:{self._backend.kind}",
+                action="ok",
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
+
+    async def _backend_failed(
+        self, prepared: _Prepared, exc: BackendError, started: float, *, already_shown: str = ""
+    ) -> str:
+        metrics.BACKEND_CALLS.labels(self._backend.kind, "error").inc()
+        metrics.BACKEND_ERRORS.labels(self._backend.kind, exc.kind).inc()
+        log.warning("backend call failed", extra={"backend": self._backend.kind, "error": exc.kind})
+        prepared.events.append(
+            prepared.scope.event(
+                "backend.call",
+                actor=f"backend:{self._backend.kind}",
+                action="error",
+                reason_code="bot_failure",
+                reason=f"backend {exc.kind} error" + (f" (HTTP {exc.status})" if exc.status else ""),
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
+        apology = prepared.active.policy.messages.backend_unavailable
+        prepared.meta.answered_by = "candor"
+        stored = f"{already_shown}\n\n{apology}" if already_shown else apology
+        await self._finish(prepared, stored, ai_turn=bool(already_shown))
+        return apology
+
+    async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> None:
+        author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
+        async with self._sessionmaker() as session, session.begin():
+            await conversations.append(
+                session=session, conversation=prepared.conversation, entries=[(author, shown)], ai_turn=ai_turn
+            )
+        prepared.events.append(
+            prepared.scope.event(
+                "turn.answered",
+                actor="candor",
+                action=prepared.meta.answered_by,
+                details={"mode": prepared.meta.mode, "disclosure_shown": prepared.meta.disclosure is not None},
+            )
+        )
+        self._audit.submit(prepared.events)
+        prepared.events = []
+        metrics.TURNS.labels(prepared.meta.answered_by).inc()
+
+    @staticmethod
+    def _count(outcomes: tuple[Outcome, ...]) -> None:
+        for outcome in outcomes:
+            decision = outcome.decision
+            metrics.DECISIONS.labels(decision.guardrail, decision.action.value, outcome.mode.value).inc()
+            metrics.GUARDRAIL_LATENCY.labels(decision.guardrail, outcome.stage.value).observe(
+                outcome.latency_ms / 1000
+            )
+
+
+def _backend_message(message: dict[str, Any]) -> dict[str, Any]:
+    # Text parts are flattened so every backend sees plain strings.
+    content = message.get("content")
+    if isinstance(content, list):
+        message["content"] = "\n".join(part.get("text", "") for part in content)
+    return message
+
+
+def _merge_tool_calls(fragments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Joins streamed tool-call fragments (by index) into whole calls."""
+    calls: dict[int, dict[str, Any]] = {}
+    for fragment in fragments:
+        index = int(fragment.get("index", 0))
+        call = calls.setdefault(
+            index, {"index": index, "id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if fragment.get("id"):
+            call["id"] = fragment["id"]
+        function = fragment.get("function") or {}
+        call["function"]["name"] += function.get("name") or ""
+        call["function"]["arguments"] += function.get("arguments") or ""
+    return [calls[index] for index in sorted(calls)]

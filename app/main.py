@@ -1,0 +1,37 @@
+"""create_app(settings) and its lifespan; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.audit.router import router as audit_router
+from app.chat.router import router as chat_router
+from app.http import install_error_handlers
+from app.ops.middleware import RequestContextMiddleware
+from app.ops.router import router as ops_router
+from app.settings import Settings
+from app.tenants.router import router as admin_router
+from app.wiring import build_state, close_state
+
+
+def create_app(settings: Settings, *, overrides: dict[str, object] | None = None) -> FastAPI:
+    """``overrides`` lets tests inject prebuilt parts (``backend``, ``resources``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await build_state(settings, overrides=overrides or {})
+        app.state.candor = state
+        try:
+            yield
+        finally:
+            await close_state(state, overrides=overrides or {})
+
+    app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (chat_router, audit_router, admin_router, ops_router):
+        app.include_router(router)
+    return app

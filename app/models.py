@@ -1,0 +1,8 @@
+"""Imports every model so that Base.metadata is complete (for Alembic and tests)."""
+
+from app.audit.models import AuditEvent
+from app.conversations.models import Conversation, Message
+from app.db import Base
+from app.tenants.models import ApiKey, PolicyVersion, Tenant
+
+__all__ = ["ApiKey", "AuditEvent", "Base", "Conversation", "Message", "PolicyVersion", "Tenant"]

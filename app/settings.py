@@ -1,0 +1,84 @@
+"""Candor's configuration: one class, read once from CANDOR_* variables, passed in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "candor-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class BackendKind(StrEnum):
+    OPENAI = "openai"
+    RASA = "rasa"
+    WEBHOOK = "webhook"
+    DEMO = "demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CANDOR_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./candor.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    policy_file: Path | None = None
+
+    backend_url: str | None = None
+    backend_kind: BackendKind | None = None  # resolved by the validator below
+    backend_api_key: SecretStr | None = None
+    backend_model: str | None = None
+    backend_timeout_s: float = Field(default=30.0, gt=0)
+    backend_connect_timeout_s: float = Field(default=5.0, gt=0)
+    backend_retries: int = Field(default=2, ge=0, le=5)
+    # Webhook backend: where the reply text is in the JSON answer (dotted path), and the
+    # template for the request body ("$text", "$sender", "$conversation_id" are filled in).
+    webhook_reply_path: str = "reply"
+    webhook_request_template: str = (
+        '{"sender": "$sender", "conversation_id": "$conversation_id", "message": "$text"}'
+    )
+
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    max_messages: int = Field(default=200, gt=0)
+    # Audit events are flushed in batches of up to this many, at least this often.
+    audit_batch_size: int = Field(default=500, gt=0)
+    audit_flush_interval_s: float = Field(default=0.05, gt=0)
+    # Worker threads for CPU-bound NLP (spaCy, Presidio).
+    nlp_workers: int = Field(default=2, ge=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _resolve_and_refuse_insecure(self) -> Self:
+        if self.backend_kind is None:
+            kind = BackendKind.OPENAI if self.backend_url else BackendKind.DEMO
+            object.__setattr__(self, "backend_kind", kind)
+        if self.backend_kind in {BackendKind.OPENAI, BackendKind.RASA, BackendKind.WEBHOOK}:
+            if not self.backend_url:
+                raise ValueError(f"CANDOR_BACKEND_URL is required for backend kind {self.backend_kind}")
+        if self.env is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET_KEY or len(secret) < 32:
+                raise ValueError(
+                    "CANDOR_SECRET_KEY must be set to a secret of at least 32 characters "
+                    "when CANDOR_ENV=production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def resolved_backend_kind(self) -> BackendKind:
+        assert self.backend_kind is not None  # set by the validator
+        return self.backend_kind

@@ -1,0 +1,29 @@
+"""The heavy shared objects, built once in lifespan and reached through dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.audit.writer import AuditWriter
+from app.backends.base import BotBackend
+from app.chat.turn import TurnService
+from app.crypto import Keys
+from app.settings import Settings
+from app.tenants.policies import PolicyStore
+from guardrails.resources import Resources
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    keys: Keys
+    resources: Resources
+    policies: PolicyStore
+    backend: BotBackend
+    audit: AuditWriter
+    turns: TurnService
+    nlp_ready: bool = False

@@ -1,0 +1,76 @@
+"""Building and closing the shared objects (engine, backend, pipelines, audit writer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.audit.writer import AuditWriter
+from app.backends import build_backend
+from app.backends.base import BotBackend
+from app.chat.turn import TurnService
+from app.crypto import Keys
+from app.db import create_engine, create_sessionmaker
+from app.settings import Settings
+from app.state import AppState
+from app.tenants.policies import PolicyStore
+from guardrails.pipeline import Pipeline
+from guardrails.policy import DEFAULT_POLICY_PATH, Policy
+from guardrails.resources import CpuRunner, Resources
+
+
+def default_policy_document(settings: Settings) -> str:
+    path = settings.policy_file or DEFAULT_POLICY_PATH
+    return path.read_text(encoding="utf-8")
+
+
+def build_resources(settings: Settings, keys: Keys) -> Resources:
+    return Resources(cpu=CpuRunner(max_workers=settings.nlp_workers), hmac_key=keys.pii_hmac)
+
+
+async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:
+    keys = Keys.from_secret(settings.secret_key.get_secret_value())
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    resources: Resources = overrides.get("resources") or build_resources(settings, keys)
+
+    def build_pipeline(policy: Policy) -> Pipeline:
+        return Pipeline.from_policy(policy, resources=resources)
+
+    # Fails here, at start-up, on a bad default policy or an unknown guardrail.
+    policies = PolicyStore(default_document=default_policy_document(settings), build_pipeline=build_pipeline)
+    backend: BotBackend = overrides.get("backend") or build_backend(settings)
+    audit = AuditWriter(
+        sessionmaker=sessionmaker,
+        batch_size=settings.audit_batch_size,
+        flush_interval_s=settings.audit_flush_interval_s,
+    )
+    await audit.start()
+    turns = TurnService(
+        sessionmaker=sessionmaker,
+        policies=policies,
+        backend=backend,
+        audit=audit,
+        keys=keys,
+        model_override=settings.backend_model,
+    )
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        keys=keys,
+        resources=resources,
+        policies=policies,
+        backend=backend,
+        audit=audit,
+        turns=turns,
+        nlp_ready=True,
+    )
+
+
+async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
+    await state.audit.stop()
+    if "backend" not in overrides:
+        await state.backend.aclose()
+    if "resources" not in overrides:
+        state.resources.cpu.close()
+    await state.engine.dispose()

@@ -1,0 +1,1 @@
+"""Candor's guardrail library: text in, ``Decision`` out. No web, database or HTTP imports."""

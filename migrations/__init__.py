@@ -1,0 +1,1 @@
+"""Async Alembic migrations; run by `candor migrate`, never on import."""
