@@ -26,11 +26,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    from app.errors import CandorError
+
     try:
         result: int = args.run(args)
     except ValidationError as exc:
         print(f"candor: configuration error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
+    except CandorError as exc:
+        print(f"candor: {exc.message}", file=sys.stderr)
+        return 1
     return result
 
 
@@ -185,13 +190,8 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 
 def _run_db(run: Callable[[Settings], Awaitable[T]]) -> T:
-    from app.errors import CandorError
-
-    try:
-        return asyncio.run(run(Settings()))  # type: ignore[arg-type]
-    except CandorError as exc:
-        print(f"candor: {exc.message}", file=sys.stderr)
-        raise SystemExit(1) from None
+    # A CandorError (unknown tenant, name taken ...) is reported by main() with exit code 1.
+    return asyncio.run(run(Settings()))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

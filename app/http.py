@@ -93,7 +93,9 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
-            raise PermissionDenied(f"this endpoint needs a key with role {' or '.join(r.value for r in roles)}")
+            raise PermissionDenied(
+                f"this endpoint needs a key with role {' or '.join(r.value for r in roles)}"
+            )
         return principal
 
     return dependency

@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "candor-development-secret-do-not-use-in-production"
+DEV_SECRET_KEY = "candor-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
 
 
 class Environment(StrEnum):
@@ -25,7 +25,10 @@ class BackendKind(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CANDOR_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused setting must not echo the secrets it was given.
+    model_config = SettingsConfigDict(
+        env_prefix="CANDOR_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./candor.db"
@@ -62,9 +65,8 @@ class Settings(BaseSettings):
         if self.backend_kind is None:
             kind = BackendKind.OPENAI if self.backend_url else BackendKind.DEMO
             object.__setattr__(self, "backend_kind", kind)
-        if self.backend_kind in {BackendKind.OPENAI, BackendKind.RASA, BackendKind.WEBHOOK}:
-            if not self.backend_url:
-                raise ValueError(f"CANDOR_BACKEND_URL is required for backend kind {self.backend_kind}")
+        if self.backend_kind is not BackendKind.DEMO and not self.backend_url:
+            raise ValueError(f"CANDOR_BACKEND_URL is required for backend kind {self.backend_kind}")
         if self.env is Environment.PRODUCTION:
             secret = self.secret_key.get_secret_value()
             if secret == DEV_SECRET_KEY or len(secret) < 32:

@@ -10,6 +10,7 @@ from app.backends.base import BotBackend
 from app.chat.turn import TurnService
 from app.crypto import Keys
 from app.db import create_engine, create_sessionmaker
+from app.ops.logging import quiet_chatty_libraries
 from app.settings import Settings
 from app.state import AppState
 from app.tenants.policies import PolicyStore
@@ -28,6 +29,7 @@ def build_resources(settings: Settings, keys: Keys) -> Resources:
 
 
 async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:
+    quiet_chatty_libraries()
     keys = Keys.from_secret(settings.secret_key.get_secret_value())
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)

@@ -94,12 +94,11 @@ class Pipeline:
         for rail in self._stages.get(stage, ()):
             started = time.perf_counter()
             try:
-                decision = await asyncio.wait_for(rail.guardrail.check(text, ctx), timeout=rail.budget_s)
-            except Exception as exc:  # noqa: BLE001 - any crash must fail the turn closed
+                async with asyncio.timeout(rail.budget_s):
+                    decision = await rail.guardrail.check(text, ctx)
+            except Exception as exc:
                 failure = self._failure(rail, text, exc)
-                outcomes.append(
-                    Outcome(failure, Mode.ENFORCE, stage, _elapsed_ms(started), failed=True)
-                )
+                outcomes.append(Outcome(failure, Mode.ENFORCE, stage, _elapsed_ms(started), failed=True))
                 return StageResult(text=text, outcomes=tuple(outcomes), verdict=failure, failed=True)
             outcomes.append(Outcome(decision, rail.mode, stage, _elapsed_ms(started)))
             if rail.mode is Mode.MONITOR:

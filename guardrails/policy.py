@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from guardrails.base import Mode, Params
 from guardrails.registry import UnknownGuardrailError, guardrail_class
@@ -35,14 +43,23 @@ class RailConfig(BaseModel):
     budget_ms: float | None = Field(default=None, gt=0)
     params: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _known_with_valid_params(self) -> Self:
+    @field_validator("guardrail")
+    @classmethod
+    def _known(cls, name: str) -> str:
         try:
-            cls = guardrail_class(self.guardrail)
+            guardrail_class(name)
         except UnknownGuardrailError as exc:
             raise ValueError(str(exc)) from None
-        cls.Params.model_validate(self.params)
-        return self
+        return name
+
+    @field_validator("params")
+    @classmethod
+    def _valid_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # A field validator (not a model one) so that errors read "output.0.params.text".
+        name = info.data.get("guardrail")
+        if name is not None:  # an unknown name has already been reported
+            guardrail_class(name).Params.model_validate(params)
+        return params
 
     def typed_params(self) -> Params:
         return guardrail_class(self.guardrail).Params.model_validate(self.params)

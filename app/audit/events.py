@@ -63,7 +63,9 @@ class AuditScope:
         }
 
 
-def decision_event(scope: AuditScope, outcome: Outcome, *, message_index: int | None = None) -> dict[str, Any]:
+def decision_event(
+    scope: AuditScope, outcome: Outcome, *, message_index: int | None = None
+) -> dict[str, Any]:
     decision = outcome.decision
     details: dict[str, Any] = {}
     if outcome.failed:

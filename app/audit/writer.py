@@ -37,6 +37,7 @@ class AuditWriter:
         self._pending: list[dict[str, Any]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._submitted = 0
         self._written = 0
         self._written_changed = asyncio.Condition()
@@ -52,10 +53,13 @@ class AuditWriter:
         self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def stop(self) -> None:
-        await self.flush()
+        """Writes everything pending, then ends the background task."""
+        # A flag, not Task.cancel(): on Python 3.11 a cancel that races the wake-up
+        # timeout can be swallowed, and the task would never end.
+        self._stopping = True
+        self._wakeup.set()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await self._task
             self._task = None
 
     async def flush(self) -> None:
@@ -67,7 +71,8 @@ class AuditWriter:
     async def _run(self) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
             self._wakeup.clear()
@@ -78,6 +83,8 @@ class AuditWriter:
                 async with self._written_changed:
                     self._written += len(batch)
                     self._written_changed.notify_all()
+            if self._stopping:
+                return
 
     async def _write_with_retry(self, batch: list[dict[str, Any]]) -> None:
         attempt = 0

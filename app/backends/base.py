@@ -7,7 +7,7 @@ The chat service only ever sees ``BotBackend``. A backend turns a ``BackendReque
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,7 +58,7 @@ class BotBackend(Protocol):
 
     async def complete(self, request: BackendRequest) -> BackendReply: ...
 
-    def stream(self, request: BackendRequest) -> AsyncIterator[BackendDelta]: ...
+    def stream(self, request: BackendRequest) -> AsyncGenerator[BackendDelta, None]: ...
 
     async def models(self) -> list[str]: ...
 

@@ -31,9 +31,7 @@ def completion(reply: Reply, meta: TurnMeta) -> dict[str, Any]:
     }
 
 
-def chunk(
-    *, chunk_id: str, model: str, piece: StreamPiece, meta: TurnMeta, first: bool, created: int
-) -> str:
+def chunk(*, chunk_id: str, model: str, piece: StreamPiece, meta: TurnMeta, first: bool, created: int) -> str:
     delta: dict[str, Any] = {}
     if first:
         delta["role"] = "assistant"

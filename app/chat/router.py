@@ -104,6 +104,8 @@ async def _sse(pieces: AsyncIterator[Any], *, meta: TurnMeta, model: str) -> Asy
     created = int(time.time())
     first = True
     async for piece in pieces:
-        yield openai_format.chunk(chunk_id=chunk_id, model=model, piece=piece, meta=meta, first=first, created=created)
+        yield openai_format.chunk(
+            chunk_id=chunk_id, model=model, piece=piece, meta=meta, first=first, created=created
+        )
         first = False
     yield openai_format.DONE

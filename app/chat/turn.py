@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -170,18 +171,19 @@ class TurnService:
         segment_index = 0
         started = time.perf_counter()
         try:
-            async for delta in self._backend.stream(self._backend_request(request, prepared)):
-                tool_calls.extend(dict(call) for call in delta.tool_calls)
-                if delta.finish_reason:
-                    finish_reason = delta.finish_reason
-                for segment in segmenter.feed(delta.content):
-                    text = await self._checked_segment(prepared, segment, segment_index)
-                    if text is None:
-                        yield await self._refuse_stream(prepared, shown)
-                        return
-                    segment_index += 1
-                    shown.append(text)
-                    yield StreamPiece(content=text)
+            async with aclosing(self._backend.stream(self._backend_request(request, prepared))) as deltas:
+                async for delta in deltas:
+                    tool_calls.extend(dict(call) for call in delta.tool_calls)
+                    if delta.finish_reason:
+                        finish_reason = delta.finish_reason
+                    for segment in segmenter.feed(delta.content):
+                        text = await self._checked_segment(prepared, segment, segment_index)
+                        if text is None:
+                            yield await self._refuse_stream(prepared, shown)
+                            return
+                        segment_index += 1
+                        shown.append(text)
+                        yield StreamPiece(content=text)
         except BackendError as exc:
             apology = await self._backend_failed(prepared, exc, started, already_shown="".join(shown))
             yield StreamPiece(content=("\n\n" if shown else "") + apology, finish_reason="stop")
@@ -198,7 +200,9 @@ class TurnService:
             shown.append(text)
             last = text
         await self._finish(prepared, "".join(shown), ai_turn=True)
-        yield StreamPiece(content=last, tool_calls=tuple(_merge_tool_calls(tool_calls)), finish_reason=finish_reason)
+        yield StreamPiece(
+            content=last, tool_calls=tuple(_merge_tool_calls(tool_calls)), finish_reason=finish_reason
+        )
 
     async def _checked_segment(self, prepared: _Prepared, segment: str, index: int) -> str | None:
         output = await self._run_output(prepared, segment, segment=index)
@@ -209,7 +213,9 @@ class TurnService:
     async def _refuse_stream(self, prepared: _Prepared, shown: list[str]) -> StreamPiece:
         refusal = prepared.active.policy.messages.refused
         prepared.meta.answered_by = "candor"
-        await self._finish(prepared, "".join(shown) + ("\n\n" if shown else "") + refusal, ai_turn=bool(shown))
+        await self._finish(
+            prepared, "".join(shown) + ("\n\n" if shown else "") + refusal, ai_turn=bool(shown)
+        )
         return StreamPiece(content=("\n\n" if shown else "") + refusal, finish_reason="stop")
 
     # -- the steps -------------------------------------------------------------------------
@@ -217,11 +223,15 @@ class TurnService:
     async def _prepare(self, request: TurnRequest) -> _Prepared:
         principal, body = request.principal, request.body
         pseudonym = (
-            customer_pseudonym(self._keys.pseudonym, tenant_id=principal.tenant_id, customer_id=request.customer_id)
+            customer_pseudonym(
+                self._keys.pseudonym, tenant_id=principal.tenant_id, customer_id=request.customer_id
+            )
             if request.customer_id
             else None
         )
-        segments = Segments(channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region"))
+        segments = Segments(
+            channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
+        )
         async with self._sessionmaker() as session, session.begin():
             active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
             conversation = await conversations.resolve(
@@ -279,7 +289,9 @@ class TurnService:
         if result.verdict is not None:
             self._answer_verdict(prepared, result)
             return prepared
-        prepared.backend_messages = [_backend_message(message.model_dump(exclude_none=True)) for message in history]
+        prepared.backend_messages = [
+            _backend_message(message.model_dump(exclude_none=True)) for message in history
+        ]
         newest_out = _backend_message(newest.model_dump(exclude_none=True))
         newest_out["content"] = result.text
         prepared.backend_messages.append(newest_out)
@@ -357,14 +369,20 @@ class TurnService:
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
         async with self._sessionmaker() as session, session.begin():
             await conversations.append(
-                session=session, conversation=prepared.conversation, entries=[(author, shown)], ai_turn=ai_turn
+                session=session,
+                conversation=prepared.conversation,
+                entries=[(author, shown)],
+                ai_turn=ai_turn,
             )
         prepared.events.append(
             prepared.scope.event(
                 "turn.answered",
                 actor="candor",
                 action=prepared.meta.answered_by,
-                details={"mode": prepared.meta.mode, "disclosure_shown": prepared.meta.disclosure is not None},
+                details={
+                    "mode": prepared.meta.mode,
+                    "disclosure_shown": prepared.meta.disclosure is not None,
+                },
             )
         )
         self._audit.submit(prepared.events)

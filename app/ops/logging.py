@@ -44,11 +44,22 @@ def _frames_only(tb: Any) -> list[str]:
     return frames
 
 
+# Libraries whose debug output quotes SQL parameters or request bodies, i.e. customer
+# text. They are held at WARNING whatever the configured level.
+_CHATTY_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "httpx", "httpcore")
+
+
+def quiet_chatty_libraries() -> None:
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    quiet_chatty_libraries()
     # uvicorn's access log prints query strings; ours logs the route template instead.
     logging.getLogger("uvicorn.access").disabled = True

@@ -12,7 +12,11 @@ HTTP_REQUESTS = Counter(
     "candor_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY
 )
 HTTP_LATENCY = Histogram(
-    "candor_http_request_seconds", "HTTP request latency", ["route"], buckets=_LATENCY_BUCKETS, registry=REGISTRY
+    "candor_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
 )
 GUARDRAIL_LATENCY = Histogram(
     "candor_guardrail_seconds",
@@ -25,7 +29,11 @@ DECISIONS = Counter(
     "candor_decisions_total", "Guardrail decisions", ["guardrail", "action", "mode"], registry=REGISTRY
 )
 BACKEND_CALLS = Counter("candor_backend_calls_total", "Backend calls", ["kind", "outcome"], registry=REGISTRY)
-BACKEND_ERRORS = Counter("candor_backend_errors_total", "Backend failures", ["kind", "error"], registry=REGISTRY)
+BACKEND_ERRORS = Counter(
+    "candor_backend_errors_total", "Backend failures", ["kind", "error"], registry=REGISTRY
+)
 TURNS = Counter("candor_turns_total", "Chat turns by outcome", ["outcome"], registry=REGISTRY)
 AUDIT_EVENTS_WRITTEN = Counter("candor_audit_events_written_total", "Audit events stored", registry=REGISTRY)
-AUDIT_WRITE_ERRORS = Counter("candor_audit_write_errors_total", "Failed audit batch writes", registry=REGISTRY)
+AUDIT_WRITE_ERRORS = Counter(
+    "candor_audit_write_errors_total", "Failed audit batch writes", registry=REGISTRY
+)

@@ -47,7 +47,12 @@ class RequestContextMiddleware:
             metrics.HTTP_LATENCY.labels(route).observe(elapsed)
             log.info(
                 "request",
-                extra={"method": scope["method"], "route": route, "status": status, "ms": round(elapsed * 1000, 2)},
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                },
             )
             request_id_var.reset(token)
 

@@ -35,7 +35,14 @@ async def create_api_key(
     await session.commit()
     scope = AuditScope(tenant_id=principal.tenant_id, request_id=request_id(request))
     state.audit.submit(
-        [scope.event("key.created", actor=f"key:{principal.key_id}", action="create", details={"key_id": minted.id, "role": role.value})]
+        [
+            scope.event(
+                "key.created",
+                actor=f"key:{principal.key_id}",
+                action="create",
+                details={"key_id": minted.id, "role": role.value},
+            )
+        ]
     )
     return {"id": minted.id, "role": role.value, "tenant": principal.tenant_name, "key": minted.key}
 
@@ -48,7 +55,11 @@ async def delete_api_key(
     await session.commit()
     scope = AuditScope(tenant_id=principal.tenant_id, request_id=request_id(request))
     state.audit.submit(
-        [scope.event("key.revoked", actor=f"key:{principal.key_id}", action="revoke", details={"key_id": key_id})]
+        [
+            scope.event(
+                "key.revoked", actor=f"key:{principal.key_id}", action="revoke", details={"key_id": key_id}
+            )
+        ]
     )
 
 
@@ -94,6 +105,8 @@ def _policy_document(raw: bytes, content_type: str) -> str:
         except json.JSONDecodeError:
             raise InvalidRequest("the request body is not valid JSON", code="invalid_json") from None
         if not isinstance(data, dict) or not isinstance(data.get("document"), str):
-            raise InvalidRequest('send {"document": "<policy YAML>"} or the YAML itself', code="invalid_policy")
+            raise InvalidRequest(
+                'send {"document": "<policy YAML>"} or the YAML itself', code="invalid_policy"
+            )
         return str(data["document"])
     return text

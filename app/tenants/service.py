@@ -31,4 +31,6 @@ async def bootstrap_demo(*, session: AsyncSession) -> list[MintedKey] | None:
     if await session.scalar(select(func.count()).select_from(Tenant)):
         return None
     tenant = await create_tenant(session=session, name="demo")
-    return [await create_key(session=session, tenant_id=tenant.id, role=role, name="bootstrap") for role in Role]
+    return [
+        await create_key(session=session, tenant_id=tenant.id, role=role, name="bootstrap") for role in Role
+    ]

@@ -47,7 +47,7 @@ class CuedPatternRecognizer(EntityRecognizer):
             if not has_cue(text, match.start(), self.CUES, count=5, chars=60):
                 continue
             explanation = AnalysisExplanation(
-                recognizer=self.name,
+                recognizer=type(self).__name__,
                 original_score=self.SCORE,
                 pattern_name=f"{self.ENTITY} after a cue word",
                 textual_explanation="number introduced by a cue word",

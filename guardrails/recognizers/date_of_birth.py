@@ -52,7 +52,7 @@ class DateOfBirthRecognizer(EntityRecognizer):
             if not _CUE.search(text, max(0, match.start() - 60), match.start()):
                 continue
             explanation = AnalysisExplanation(
-                recognizer=self.name,
+                recognizer=type(self).__name__,
                 original_score=self.SCORE,
                 pattern_name="date after a birth cue",
                 textual_explanation="date introduced as a date of birth",

@@ -17,7 +17,12 @@ ENTITY = "PERSON"
 _TITLE = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
 _ANY = r"[A-Za-z]+(?:[-'][A-Za-z]+)?"
 _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
-    (re.compile(rf"\b(?i:my\s+(?:full\s+)?name\s+is|name'?s|name\s*:)\s+(?P<name>{_ANY}(?:\s+{_ANY}){{0,2}})"), 0.8),
+    (
+        re.compile(
+            rf"\b(?i:my\s+(?:full\s+)?name\s+is|name'?s|name\s*:)\s+(?P<name>{_ANY}(?:\s+{_ANY}){{0,2}})"
+        ),
+        0.8,
+    ),
     (
         re.compile(
             rf"\b(?i:this\s+is|i'?m|i\s+am|regards,?|thanks,?|cheers,?|sincerely,?|call\s+me|ask\s+for)\s+"
@@ -28,8 +33,33 @@ _PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
 )
 # Title-case words that follow "I'm"/"this is" without being names.
 _NOT_NAMES = frozenset(
-    "sorry happy glad fine okay ok good great still just really very trying looking writing calling "
-    "contacting waiting having getting unable unhappy disappointed frustrated interested".split()
+    [
+        "sorry",
+        "happy",
+        "glad",
+        "fine",
+        "okay",
+        "ok",
+        "good",
+        "great",
+        "still",
+        "just",
+        "really",
+        "very",
+        "trying",
+        "looking",
+        "writing",
+        "calling",
+        "contacting",
+        "waiting",
+        "having",
+        "getting",
+        "unable",
+        "unhappy",
+        "disappointed",
+        "frustrated",
+        "interested",
+    ]
 )
 
 
@@ -61,7 +91,7 @@ class PersonIntroRecognizer(EntityRecognizer):
                 start = match.start("name")
                 end = _end_of(text, start, kept)
                 explanation = AnalysisExplanation(
-                    recognizer=self.name,
+                    recognizer=type(self).__name__,
                     original_score=score,
                     pattern_name="self-introduction",
                     textual_explanation="name introduced by the customer",

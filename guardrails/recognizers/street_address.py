@@ -23,13 +23,19 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 ENTITY = "STREET_ADDRESS"
 
+# USPS standard suffixes (Publication 28) plus UK and abbreviated forms; a plural 's' is allowed.
 _BROAD_SUFFIXES = (
-    "alley|avenue|ave|bend|boulevard|blvd|bridge|brook|bypass|causeway|circle|cir|close|common|"
-    "corner|court|ct|cove|creek|crescent|cres|crest|crossing|dale|drive|dr|estate|expressway|"
-    "fields|gardens|gate|glen|green|grove|gr|heights|highway|hwy|hill|hollow|junction|lane|ln|loop|"
-    "manor|meadow|meadows|mews|mill|mount|parade|park|parkway|pkwy|passage|path|pike|place|pl|"
-    "plaza|point|ridge|rise|road|rd|route|row|run|square|sq|street|st|terrace|ter|trail|trl|turnpike|"
-    "valley|view|village|vista|walk|way|wharf|wood|woods|yard"
+    "expressway|throughway|trafficway|crossroad|extension|stravenue|underpass|causeway|crescent|"
+    "crossing|junction|motorway|mountain|overpass|turnpike|freeway|gateway|heights|highway|landing|"
+    "mission|orchard|parkway|passage|prairie|station|terrace|viaduct|village|avenue|branch|bridge|"
+    "bypass|canyon|center|circle|common|corner|course|divide|estate|forest|garden|harbor|hollow|"
+    "island|meadow|parade|radial|skyway|spring|square|stream|street|summit|tunnel|valley|alley|"
+    "brook|cliff|close|court|creek|crest|curve|drive|ferry|field|forge|green|grove|haven|inlet|"
+    "knoll|light|lodge|manor|mount|plain|plaza|point|ranch|rapid|ridge|river|route|shoal|shore|"
+    "trace|track|trail|union|ville|vista|wharf|bend|blvd|burg|camp|cape|club|cove|cres|dale|fall|"
+    "flat|ford|fork|fort|gate|glen|hill|isle|lake|land|lane|loaf|lock|loop|mall|mews|mill|neck|oval|"
+    "park|pass|path|pike|pine|pkwy|port|ramp|rest|rise|road|spur|view|walk|wall|well|wood|yard|ave|"
+    "cir|dam|hwy|key|row|rue|run|ter|trl|via|way|ct|dr|gr|ln|pl|rd|sq|st"
 )
 _STRICT_SUFFIXES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|terrace|parkway|pkwy|highway|hwy|crescent"
@@ -46,11 +52,19 @@ _POSTCODE = r"(?:,?\s+[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b)"
 _TAIL = rf"(?:\s+{_DIRECTION}\b)?{_UNIT}?(?P<place>{_CITY}?(?:{_STATE_ZIP}|{_POSTCODE}))?"
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
+    # Flat-first before numbered, so "Flat 3, Jones Crescent" is one address, not "3, Jones ...".
+    (
+        "flat then street",
+        re.compile(
+            rf"\b{_SECONDARY}(?P<name>(?:{_TITLE_WORD}\s+){{1,3}})(?i:(?:{_BROAD_SUFFIXES})s?)\b\.?{_TAIL}"
+        ),
+        0.65,
+    ),
     (
         "numbered street",
         re.compile(
             rf"\b{_SECONDARY}?{_NUMBER},?\s+(?:{_DIRECTION}\s+)?(?P<name>(?:{_TITLE_WORD}\s+){{1,3}})"
-            rf"(?i:{_BROAD_SUFFIXES})\b\.?{_TAIL}"
+            rf"(?i:(?:{_BROAD_SUFFIXES})s?)\b\.?{_TAIL}"
         ),
         0.65,
     ),
@@ -63,11 +77,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
         0.6,
     ),
     (
-        "flat then street",
-        re.compile(rf"\b{_SECONDARY}(?P<name>(?:{_TITLE_WORD}\s+){{1,3}})(?i:{_BROAD_SUFFIXES})\b\.?{_TAIL}"),
-        0.65,
-    ),
-    (
         "post office box",
         re.compile(rf"\b(?:P\.?\s?O\.?\s*Box|Post Office Box)\s+\d{{1,6}}\b{_TAIL}", re.IGNORECASE),
         0.7,
@@ -76,8 +85,30 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
 _PLACE_BONUS = 0.2
 # Nouns that follow a quantity and would otherwise read as a street name.
 _QUANTITY_WORDS = frozenset(
-    "days hours weeks months years items pieces pcs units boxes packs orders times minutes "
-    "people pairs sizes colours colors bags bottles cans".split()
+    [
+        "days",
+        "hours",
+        "weeks",
+        "months",
+        "years",
+        "items",
+        "pieces",
+        "pcs",
+        "units",
+        "boxes",
+        "packs",
+        "orders",
+        "times",
+        "minutes",
+        "people",
+        "pairs",
+        "sizes",
+        "colours",
+        "colors",
+        "bags",
+        "bottles",
+        "cans",
+    ]
 )
 
 
@@ -111,7 +142,10 @@ class StreetAddressRecognizer(EntityRecognizer):
                 taken.append((start, end))
                 final = min(1.0, score + (_PLACE_BONUS if match.group("place") else 0.0))
                 explanation = AnalysisExplanation(
-                    recognizer=self.name, original_score=final, pattern_name=label, textual_explanation=label
+                    recognizer=type(self).__name__,
+                    original_score=final,
+                    pattern_name=label,
+                    textual_explanation=label,
                 )
                 results.append(RecognizerResult(ENTITY, start, end, final, explanation))
         return results
