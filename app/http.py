@@ -84,8 +84,14 @@ async def current_principal(request: Request, state: StateDep) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
+    presented = token.strip()
+    cached = state.key_cache.get(presented)
+    if cached is not None:
+        return cached
     async with state.sessionmaker() as session:
-        return await authenticate(session=session, presented=token.strip())
+        principal = await authenticate(session=session, presented=presented)
+    state.key_cache.put(presented, principal)
+    return principal
 
 
 def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:

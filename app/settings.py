@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     audit_flush_interval_s: float = Field(default=0.05, gt=0)
     # Worker threads for CPU-bound NLP (spaCy, Presidio).
     nlp_workers: int = Field(default=2, ge=1)
+    # How long an authenticated key is trusted without asking the database again. A key
+    # revoked through another replica stops working within this time (0 = always ask).
+    auth_cache_ttl_s: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.audit.writer import AuditWriter
 from app.backends.base import BotBackend
 from app.chat.turn import TurnService
+from app.conversations.recorder import TurnRecorder
 from app.crypto import Keys
 from app.settings import Settings
+from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
 from guardrails.resources import Resources
 
@@ -25,5 +27,7 @@ class AppState:
     policies: PolicyStore
     backend: BotBackend
     audit: AuditWriter
+    recorder: TurnRecorder
     turns: TurnService
+    key_cache: KeyCache
     nlp_ready: bool = False

@@ -8,11 +8,13 @@ from app.audit.writer import AuditWriter
 from app.backends import build_backend
 from app.backends.base import BotBackend
 from app.chat.turn import TurnService
+from app.conversations.recorder import TurnRecorder
 from app.crypto import Keys
 from app.db import create_engine, create_sessionmaker
 from app.ops.logging import quiet_chatty_libraries
 from app.settings import Settings
 from app.state import AppState
+from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
 from guardrails.pipeline import Pipeline
 from guardrails.policy import DEFAULT_POLICY_PATH, Policy
@@ -47,11 +49,18 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         flush_interval_s=settings.audit_flush_interval_s,
     )
     await audit.start()
+    recorder = TurnRecorder(
+        sessionmaker=sessionmaker,
+        batch_size=settings.audit_batch_size,
+        flush_interval_s=settings.audit_flush_interval_s,
+    )
+    await recorder.start()
     turns = TurnService(
         sessionmaker=sessionmaker,
         policies=policies,
         backend=backend,
         audit=audit,
+        recorder=recorder,
         keys=keys,
         model_override=settings.backend_model,
     )
@@ -64,12 +73,15 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         policies=policies,
         backend=backend,
         audit=audit,
+        recorder=recorder,
         turns=turns,
+        key_cache=KeyCache(ttl_s=settings.auth_cache_ttl_s),
         nlp_ready=True,
     )
 
 
 async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
+    await state.recorder.stop()
     await state.audit.stop()
     if "backend" not in overrides:
         await state.backend.aclose()

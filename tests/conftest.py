@@ -128,4 +128,6 @@ async def app_client(database_url: str) -> AsyncIterator[tuple[Any, httpx.AsyncC
 
 
 async def flush_audit(app: Any) -> None:
+    """Waits until the turns and audit events submitted so far are in the database."""
+    await app.state.candor.recorder.flush()
     await app.state.candor.audit.flush()

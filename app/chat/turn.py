@@ -24,8 +24,10 @@ from app.chat.schemas import ChatCompletionRequest
 from app.chat.segmenter import Segmenter
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
+from app.conversations.recorder import TurnRecord, TurnRecorder
 from app.conversations.service import AuthorKind, Segments
 from app.crypto import Keys, customer_pseudonym
+from app.errors import NotFound
 from app.ops import metrics
 from app.tenants.keys import Principal
 from app.tenants.policies import ActivePolicy, PolicyStore
@@ -91,6 +93,8 @@ class _Prepared:
     ctx: TurnContext
     meta: TurnMeta
     backend_messages: list[dict[str, Any]]
+    is_new: bool = False  # the conversation is stored with this turn
+    customer_text: str = ""  # the newest customer message as stored (redacted)
     own_reply: str | None = None  # set when Candor answers instead of the bot
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -103,10 +107,12 @@ class TurnService:
         policies: PolicyStore,
         backend: BotBackend,
         audit: AuditWriter,
+        recorder: TurnRecorder,
         keys: Keys,
         model_override: str | None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._recorder = recorder
         self._policies = policies
         self._backend = backend
         self._audit = audit
@@ -232,10 +238,21 @@ class TurnService:
         segments = Segments(
             channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
         )
-        async with self._sessionmaker() as session, session.begin():
+        # One short read (policy usually cached); the turn's messages are recorded whole
+        # at its end, by the recorder, off the request path.
+        async with self._sessionmaker() as session:
             active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
-            conversation = await conversations.resolve(
-                session=session,
+            conversation = await conversations.find(
+                session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
+            )
+        if conversation is None and request.conversation_id is not None:
+            pending = self._recorder.pending_new(request.conversation_id)
+            if pending is not None and pending.tenant_id != principal.tenant_id:
+                raise NotFound("no such conversation")
+            conversation = pending
+        is_new = conversation is None or self._recorder.pending_new(conversation.id) is conversation
+        if conversation is None:
+            conversation = conversations.start(
                 tenant_id=principal.tenant_id,
                 conversation_id=request.conversation_id,
                 customer_id=request.customer_id,
@@ -258,7 +275,7 @@ class TurnService:
             stage=Stage.INPUT,
             customer_pseudonym=conversation.customer_pseudonym,
             locale=conversation.locale,
-            ai_turns_before=conversation.ai_turns,
+            ai_turns_before=conversation.ai_turns + self._recorder.pending_ai_turns(conversation.id),
         )
         meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
         prepared = _Prepared(
@@ -268,19 +285,17 @@ class TurnService:
             ctx=ctx,
             meta=meta,
             backend_messages=[],
+            is_new=is_new,
         )
         *history, newest = body.messages
         result = await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
         prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
         self._count(result.outcomes)
-        customer_text = result.text if not result.failed else "[message withheld: a guardrail failed]"
+        # A failed guardrail may have left PII in the text: it is neither stored nor sent.
+        prepared.customer_text = result.text if not result.failed else "[message withheld: a guardrail failed]"
         prepared.events.append(
             scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
         )
-        async with self._sessionmaker() as session, session.begin():
-            await conversations.append(
-                session=session, conversation=conversation, entries=[(AuthorKind.CUSTOMER, customer_text)]
-            )
         if conversation.mode != "bot":
             # A person holds (or is about to hold) this conversation: the bot never answers.
             prepared.own_reply = active.policy.messages.handoff_queued
@@ -367,13 +382,14 @@ class TurnService:
 
     async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> None:
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
-        async with self._sessionmaker() as session, session.begin():
-            await conversations.append(
-                session=session,
-                conversation=prepared.conversation,
-                entries=[(author, shown)],
-                ai_turn=ai_turn,
-            )
+        record = TurnRecord(
+            conversation=prepared.conversation,
+            is_new=prepared.is_new,
+            entries=((AuthorKind.CUSTOMER, prepared.customer_text), (author, shown)),
+            ai_turn=ai_turn,
+        )
+        self._recorder.submit([record])
+        prepared.is_new = False
         prepared.events.append(
             prepared.scope.event(
                 "turn.answered",

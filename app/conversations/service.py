@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conversations.models import Conversation, Message
@@ -50,23 +52,26 @@ async def get_for_tenant(*, session: AsyncSession, tenant_id: str, conversation_
     return conversation
 
 
-async def resolve(
+async def find(*, session: AsyncSession, tenant_id: str, conversation_id: str | None) -> Conversation | None:
+    """The named conversation of this tenant, or None when it does not exist yet."""
+    if conversation_id is None:
+        return None
+    existing = await session.get(Conversation, conversation_id)
+    if existing is not None and existing.tenant_id != tenant_id:
+        raise NotFound("no such conversation")
+    return existing
+
+
+def start(
     *,
-    session: AsyncSession,
     tenant_id: str,
     conversation_id: str | None,
     customer_id: str | None,
     customer_pseudonym: str | None,
     segments: Segments,
 ) -> Conversation:
-    """The conversation named by the client, created on first use, or a new one."""
-    if conversation_id is not None:
-        existing = await session.get(Conversation, conversation_id)
-        if existing is not None:
-            if existing.tenant_id != tenant_id:
-                raise NotFound("no such conversation")
-            return existing
-    conversation = Conversation(
+    """A new conversation, not yet stored: ``record_turn`` stores it with its first turn."""
+    return Conversation(
         id=conversation_id or f"conv_{new_id().replace('-', '')}",
         tenant_id=tenant_id,
         customer_id=customer_id,
@@ -78,31 +83,36 @@ async def resolve(
         locale=segments.locale,
         region=segments.region,
     )
-    session.add(conversation)
-    await session.flush()
-    return conversation
 
 
-async def append(
+async def record_turn(
     *,
     session: AsyncSession,
     conversation: Conversation,
     entries: Sequence[tuple[AuthorKind, str]],
-    ai_turn: bool = False,
+    ai_turn: bool,
+    is_new: bool,
 ) -> None:
-    """Append messages (already redacted) with sequence numbers taken atomically."""
-    if not entries:
-        return
+    """Stores a turn's messages (already redacted) in one transaction, creating the
+    conversation on its first turn. Sequence numbers are taken atomically, so two turns
+    racing in one conversation cannot collide."""
+    if is_new:
+        await _insert_if_absent(session, conversation)
     values: dict[str, object] = {"next_seq": Conversation.next_seq + len(entries), "updated_at": utcnow()}
     if ai_turn:
         values["ai_turns"] = Conversation.ai_turns + 1
     result = await session.execute(
         update(Conversation)
-        .where(Conversation.id == conversation.id)
+        .where(Conversation.id == conversation.id, Conversation.tenant_id == conversation.tenant_id)
         .values(**values)
         .returning(Conversation.next_seq)
+        .execution_options(synchronize_session=False)
     )
-    end = result.scalar_one()
+    end = result.scalar_one_or_none()
+    if end is None:  # a racing request created the id for another tenant
+        raise NotFound("no such conversation")
+    if not entries:
+        return
     first = end - len(entries)
     now = utcnow()
     await session.execute(
@@ -119,6 +129,27 @@ async def append(
             for offset, (kind, content) in enumerate(entries)
         ],
     )
+
+
+async def _insert_if_absent(session: AsyncSession, conversation: Conversation) -> None:
+    now = utcnow()
+    row = {
+        "id": conversation.id,
+        "tenant_id": conversation.tenant_id,
+        "customer_id": conversation.customer_id,
+        "customer_pseudonym": conversation.customer_pseudonym,
+        "mode": conversation.mode,
+        "ai_turns": 0,
+        "next_seq": 1,
+        "channel": conversation.channel,
+        "locale": conversation.locale,
+        "region": conversation.region,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Conversation).values(row)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 
 
 async def transcript(

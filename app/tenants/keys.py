@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -95,3 +96,38 @@ async def authenticate(*, session: AsyncSession, presented: str) -> Principal:
         raise AuthenticationFailed("invalid API key")
     key, tenant_name = row
     return Principal(key_id=key.id, tenant_id=key.tenant_id, tenant_name=tenant_name, role=Role(key.role))
+
+
+class KeyCache:
+    """Recently authenticated keys, so that a chat turn does not pay a database round
+    trip for its key. Entries live ``ttl_s`` seconds: a key revoked on another replica
+    stops working within that time; on this replica, at once."""
+
+    def __init__(self, *, ttl_s: float, max_entries: int = 10_000) -> None:
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, presented: str) -> Principal | None:
+        if self._ttl_s <= 0:
+            return None
+        entry = self._entries.get(hash_key(presented))
+        if entry is None:
+            return None
+        principal, expires = entry
+        if time.monotonic() >= expires:
+            self._entries.pop(hash_key(presented), None)
+            return None
+        return principal
+
+    def put(self, presented: str, principal: Principal) -> None:
+        if self._ttl_s <= 0:
+            return
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()  # rare; simpler and safer than an LRU for a 5 s cache
+        self._entries[hash_key(presented)] = (principal, time.monotonic() + self._ttl_s)
+
+    def forget_key(self, key_id: str) -> None:
+        for digest, (principal, _) in list(self._entries.items()):
+            if principal.key_id == key_id:
+                del self._entries[digest]

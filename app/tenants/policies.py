@@ -7,6 +7,7 @@ uses the default policy (version 0).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,17 +51,34 @@ async def store_version(*, session: AsyncSession, tenant_id: str, document: str,
 class PolicyStore:
     """Resolves a tenant's active policy, building each version's pipeline once."""
 
-    def __init__(self, *, default_document: str, build_pipeline: Callable[[Policy], Pipeline]) -> None:
+    def __init__(
+        self, *, default_document: str, build_pipeline: Callable[[Policy], Pipeline], ttl_s: float = 2.0
+    ) -> None:
         self._build = build_pipeline
         self._default = self._activate(0, default_document)
         self._built: dict[tuple[str, int], ActivePolicy] = {}
+        # tenant -> (active policy, when to look again). A policy stored through this
+        # replica applies at once; through another replica, within ttl_s.
+        self._ttl_s = ttl_s
+        self._current: dict[str, tuple[ActivePolicy, float]] = {}
+
+    def forget(self, tenant_id: str) -> None:
+        self._current.pop(tenant_id, None)
 
     @property
     def default(self) -> ActivePolicy:
         return self._default
 
     async def active(self, *, session: AsyncSession, tenant_id: str) -> ActivePolicy:
-        # One indexed lookup per turn keeps replicas consistent without a cache to expire.
+        current = self._current.get(tenant_id)
+        if current is not None and time.monotonic() < current[1]:
+            return current[0]
+        resolved = await self._resolve(session=session, tenant_id=tenant_id)
+        if self._ttl_s > 0:
+            self._current[tenant_id] = (resolved, time.monotonic() + self._ttl_s)
+        return resolved
+
+    async def _resolve(self, *, session: AsyncSession, tenant_id: str) -> ActivePolicy:
         row = await session.execute(
             select(PolicyVersion.version)
             .where(PolicyVersion.tenant_id == tenant_id)

@@ -53,6 +53,7 @@ async def delete_api_key(
 ) -> None:
     await revoke_key(session=session, tenant_id=principal.tenant_id, key_id=key_id)
     await session.commit()
+    state.key_cache.forget_key(key_id)
     scope = AuditScope(tenant_id=principal.tenant_id, request_id=request_id(request))
     state.audit.submit(
         [
@@ -89,6 +90,7 @@ async def put_policy(
     except PolicyError as exc:
         raise InvalidRequest(f"invalid policy: {exc}", code="invalid_policy") from None
     await session.commit()
+    state.policies.forget(principal.tenant_id)
     scope = AuditScope(tenant_id=principal.tenant_id, request_id=request_id(request), policy_version=version)
     state.audit.submit([scope.event("policy.changed", actor=f"key:{principal.key_id}", action="update")])
     return JSONResponse({"version": version}, status_code=200)

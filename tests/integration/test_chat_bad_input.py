@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.conversations.models import Conversation, Message
 from app.tenants.keys import Role
-from tests.conftest import TenantKeys, make_settings, new_tenant, running_app
+from tests.conftest import TenantKeys, flush_audit, make_settings, new_tenant, running_app
 
 GOOD = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
 
@@ -29,6 +29,7 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 
 async def count_rows(app: Any, tenant_id: str) -> tuple[int, int]:
+    await flush_audit(app)
     async with app.state.candor.sessionmaker() as session:
         conversations = await session.scalar(
             select(func.count()).select_from(Conversation).where(Conversation.tenant_id == tenant_id)
