@@ -112,7 +112,12 @@ class BatchWriter(Generic[T]):
                 delay = _RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)]
                 log.warning(
                     "batch write failed; retrying",
-                    extra={"writer": self.name, "error": type(exc).__name__, "items": len(batch), "retry_in_s": delay},
+                    extra={
+                        "writer": self.name,
+                        "error": type(exc).__name__,
+                        "items": len(batch),
+                        "retry_in_s": delay,
+                    },
                 )
                 attempt += 1
                 await asyncio.sleep(delay)

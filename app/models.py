@@ -2,7 +2,18 @@
 
 from app.audit.models import AuditEvent
 from app.conversations.models import Conversation, Message
+from app.conversations.vault_models import SubjectKey, VaultEntry
 from app.db import Base
 from app.tenants.models import ApiKey, PolicyVersion, Tenant
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Conversation", "Message", "PolicyVersion", "Tenant"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Conversation",
+    "Message",
+    "PolicyVersion",
+    "SubjectKey",
+    "Tenant",
+    "VaultEntry",
+]

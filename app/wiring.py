@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from app.audit.writer import AuditWriter
@@ -9,6 +10,7 @@ from app.backends import build_backend
 from app.backends.base import BotBackend
 from app.chat.turn import TurnService
 from app.conversations.recorder import TurnRecorder
+from app.conversations.vault import Vault
 from app.crypto import Keys
 from app.db import create_engine, create_sessionmaker
 from app.ops.logging import quiet_chatty_libraries
@@ -16,6 +18,7 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
+from guardrails.pii_engine import PII_ENGINE, build_pii_engine
 from guardrails.pipeline import Pipeline
 from guardrails.policy import DEFAULT_POLICY_PATH, Policy
 from guardrails.resources import CpuRunner, Resources
@@ -26,8 +29,13 @@ def default_policy_document(settings: Settings) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def build_resources(settings: Settings, keys: Keys) -> Resources:
-    return Resources(cpu=CpuRunner(max_workers=settings.nlp_workers), hmac_key=keys.pii_hmac)
+async def build_resources(settings: Settings, keys: Keys) -> Resources:
+    """The CPU runner and the PII engine (spaCy + Presidio, offline), built and warmed
+    once, off the event loop."""
+    cpu = CpuRunner(max_workers=settings.nlp_workers)
+    engine = await asyncio.to_thread(build_pii_engine)
+    await asyncio.to_thread(engine.warm_up)
+    return Resources(cpu=cpu, hmac_key=keys.pii_hmac, engines={PII_ENGINE: engine})
 
 
 async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:
@@ -35,7 +43,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     keys = Keys.from_secret(settings.secret_key.get_secret_value())
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    resources: Resources = overrides.get("resources") or build_resources(settings, keys)
+    resources: Resources = overrides.get("resources") or await build_resources(settings, keys)
 
     def build_pipeline(policy: Policy) -> Pipeline:
         return Pipeline.from_policy(policy, resources=resources)
@@ -61,6 +69,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         backend=backend,
         audit=audit,
         recorder=recorder,
+        vault=Vault(wrap_key=keys.vault_wrap),
         keys=keys,
         model_override=settings.backend_model,
     )

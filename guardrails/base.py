@@ -113,6 +113,10 @@ class Params(BaseModel):
 @runtime_checkable
 class Guardrail(Protocol):
     name: ClassVar[str]
+    # True for guardrails that must also see every earlier message a client resends
+    # (normalize, pii): whatever reaches the model is checked, not only the newest turn.
+    # Detectors (frustration, loops ...) judge the newest message only.
+    # Declared by the classes that need it; read with getattr(..., False).
 
     async def check(self, text: str, ctx: TurnContext) -> Decision: ...
 

@@ -70,6 +70,7 @@ class NormalizeGuardrail:
     """Input guardrail: ANNOTATE with the normalised text when it differs, else ALLOW."""
 
     name: ClassVar[str] = "normalize"
+    redacts_history: ClassVar[bool] = True
     Params: ClassVar[type[NormalizeParams]] = NormalizeParams
 
     def __init__(self, *, params: NormalizeParams, resources: Resources) -> None:

@@ -98,6 +98,7 @@ class PiiGuardrail:
     """Input guardrail: REDACT found PII, BLOCK when a ``block`` entity is present."""
 
     name: ClassVar[str] = "pii"
+    redacts_history: ClassVar[bool] = True
     Params: ClassVar[type[PiiParams]] = PiiParams
 
     def __init__(self, *, params: PiiParams, resources: Resources) -> None:

@@ -88,10 +88,22 @@ class Pipeline:
     def names(self, stage: Stage) -> list[str]:
         return [rail.guardrail.name for rail in self._stages.get(stage, ())]
 
+    @property
+    def redacts_history(self) -> bool:
+        return any(_redacts_history(rail) for rail in self._stages.get(Stage.INPUT, ()))
+
     async def run(self, stage: Stage, text: str, ctx: TurnContext) -> StageResult:
+        return await self._run(self._stages.get(stage, ()), stage, text, ctx)
+
+    async def run_history(self, text: str, ctx: TurnContext) -> StageResult:
+        """Runs only the input guardrails that also apply to resent earlier messages."""
+        rails = [rail for rail in self._stages.get(Stage.INPUT, ()) if _redacts_history(rail)]
+        return await self._run(rails, Stage.INPUT, text, ctx)
+
+    async def _run(self, rails: Sequence[Rail], stage: Stage, text: str, ctx: TurnContext) -> StageResult:
         outcomes: list[Outcome] = []
         verdict: Decision | None = None
-        for rail in self._stages.get(stage, ()):
+        for rail in rails:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(rail.budget_s):
@@ -124,6 +136,10 @@ class Pipeline:
             score=1.0,
             reason_code=ReasonCode.GUARDRAIL_ERROR,
         )
+
+
+def _redacts_history(rail: Rail) -> bool:
+    return bool(getattr(rail.guardrail, "redacts_history", False))
 
 
 def _elapsed_ms(started: float) -> float:

@@ -109,9 +109,18 @@ async def tenant(database_url: str) -> TenantKeys:
     return await new_tenant(database_url)
 
 
+_SHARED: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _share_resources(shared_resources: Any) -> None:
+    _SHARED["resources"] = shared_resources
+
+
 @asynccontextmanager
 async def running_app(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """The real app, lifespan and all, reached over ASGI."""
+    """The real app, lifespan and all, reached over ASGI (with the session's PII engine)."""
+    overrides = {**_SHARED, **overrides}
     app = create_app(settings, overrides=overrides)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -131,3 +140,18 @@ async def flush_audit(app: Any) -> None:
     """Waits until the turns and audit events submitted so far are in the database."""
     await app.state.candor.recorder.flush()
     await app.state.candor.audit.flush()
+
+
+@pytest.fixture(scope="session")
+def shared_resources() -> Iterator[Any]:
+    """One PII engine for the whole session: building spaCy + Presidio takes a second."""
+    from app.crypto import Keys
+    from guardrails.pii_engine import PII_ENGINE, build_pii_engine
+    from guardrails.resources import CpuRunner, Resources
+
+    engine = build_pii_engine()
+    engine.warm_up()
+    keys = Keys.from_secret(make_settings("sqlite+aiosqlite://").secret_key.get_secret_value())
+    resources = Resources(cpu=CpuRunner(max_workers=2), hmac_key=keys.pii_hmac, engines={PII_ENGINE: engine})
+    yield resources
+    resources.cpu.close()

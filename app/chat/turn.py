@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit.events import AuditScope, decision_event
 from app.audit.writer import AuditWriter
 from app.backends.base import BackendError, BackendRequest, BotBackend
+from app.chat.redaction import as_backend_message, redact_history
 from app.chat.schemas import ChatCompletionRequest
 from app.chat.segmenter import Segmenter
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.recorder import TurnRecord, TurnRecorder
+from app.conversations.vault import Vault
 from app.conversations.service import AuthorKind, Segments
 from app.crypto import Keys, customer_pseudonym
 from app.errors import NotFound
@@ -32,6 +34,8 @@ from app.ops import metrics
 from app.tenants.keys import Principal
 from app.tenants.policies import ActivePolicy, PolicyStore
 from guardrails.base import Action, Stage, TurnContext
+from guardrails.pii import STATE_KEY as PII_TOKENS
+from guardrails.pii_tokens import PiiTokens, StreamRestorer
 from guardrails.pipeline import Outcome, StageResult
 
 log = logging.getLogger(__name__)
@@ -93,6 +97,7 @@ class _Prepared:
     ctx: TurnContext
     meta: TurnMeta
     backend_messages: list[dict[str, Any]]
+    tokens: PiiTokens = field(default_factory=PiiTokens)  # the conversation's PII token map
     is_new: bool = False  # the conversation is stored with this turn
     customer_text: str = ""  # the newest customer message as stored (redacted)
     own_reply: str | None = None  # set when Candor answers instead of the bot
@@ -108,11 +113,13 @@ class TurnService:
         backend: BotBackend,
         audit: AuditWriter,
         recorder: TurnRecorder,
+        vault: Vault,
         keys: Keys,
         model_override: str | None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._recorder = recorder
+        self._vault = vault
         self._policies = policies
         self._backend = backend
         self._audit = audit
@@ -138,12 +145,13 @@ class TurnService:
             prepared.meta.answered_by = "candor"
             await self._finish(prepared, refusal, ai_turn=False)
             return Reply(content=refusal, model=model), prepared.meta
+        # The transcript keeps the tokens; the customer sees their own values again.
         await self._finish(prepared, output.text, ai_turn=True)
         reply = Reply(
-            content=output.text,
+            content=prepared.tokens.restore(output.text),
             model=backend_reply.model or model,
             finish_reason=backend_reply.finish_reason,
-            tool_calls=tuple(dict(call) for call in backend_reply.tool_calls),
+            tool_calls=tuple(_restore_tool_call(call, prepared.tokens) for call in backend_reply.tool_calls),
             usage=dict(backend_reply.usage) if backend_reply.usage else None,
         )
         return reply, prepared.meta
@@ -170,7 +178,8 @@ class TurnService:
             await self._finish(prepared, prepared.own_reply, ai_turn=False)
             yield StreamPiece(content=prepared.own_reply, finish_reason="stop")
             return
-        shown: list[str] = []
+        shown: list[str] = []  # checked text, with tokens (what the transcript keeps)
+        restorer = StreamRestorer(prepared.tokens)  # what the customer sees
         tool_calls: list[dict[str, Any]] = []
         finish_reason = "stop"
         segmenter = Segmenter()
@@ -189,10 +198,13 @@ class TurnService:
                             return
                         segment_index += 1
                         shown.append(text)
-                        yield StreamPiece(content=text)
+                        visible = restorer.feed(text)
+                        if visible:
+                            yield StreamPiece(content=visible)
         except BackendError as exc:
             apology = await self._backend_failed(prepared, exc, started, already_shown="".join(shown))
-            yield StreamPiece(content=("\n\n" if shown else "") + apology, finish_reason="stop")
+            separator = "\n\n" if shown else ""
+            yield StreamPiece(content=restorer.flush() + separator + apology, finish_reason="stop")
             return
         self._backend_succeeded(prepared, started)
         tail = segmenter.flush()
@@ -204,11 +216,11 @@ class TurnService:
                 yield await self._refuse_stream(prepared, shown)
                 return
             shown.append(text)
-            last = text
+            last = restorer.feed(text)
+        last += restorer.flush()
         await self._finish(prepared, "".join(shown), ai_turn=True)
-        yield StreamPiece(
-            content=last, tool_calls=tuple(_merge_tool_calls(tool_calls)), finish_reason=finish_reason
-        )
+        calls = tuple(_restore_tool_call(call, prepared.tokens) for call in _merge_tool_calls(tool_calls))
+        yield StreamPiece(content=last, tool_calls=calls, finish_reason=finish_reason)
 
     async def _checked_segment(self, prepared: _Prepared, segment: str, index: int) -> str | None:
         output = await self._run_output(prepared, segment, segment=index)
@@ -245,6 +257,12 @@ class TurnService:
             conversation = await conversations.find(
                 session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
             )
+            needs_vault = _uses_vault(active)
+            tokens = (
+                await self._vault.load(session=session, conversation_id=conversation.id)
+                if needs_vault and conversation is not None
+                else PiiTokens()
+            )
         if conversation is None and request.conversation_id is not None:
             pending = self._recorder.pending_new(request.conversation_id)
             if pending is not None and pending.tenant_id != principal.tenant_id:
@@ -276,6 +294,7 @@ class TurnService:
             customer_pseudonym=conversation.customer_pseudonym,
             locale=conversation.locale,
             ai_turns_before=conversation.ai_turns + self._recorder.pending_ai_turns(conversation.id),
+            state={PII_TOKENS: tokens},
         )
         meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
         prepared = _Prepared(
@@ -286,13 +305,24 @@ class TurnService:
             meta=meta,
             backend_messages=[],
             is_new=is_new,
+            tokens=tokens,
         )
         *history, newest = body.messages
-        result = await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
+        # Earlier messages first, so tokens are numbered in the order values appeared.
+        history_out, history_failure = await redact_history(active.pipeline, history, ctx)
+        result = history_failure or await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
         prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
         self._count(result.outcomes)
+        if tokens.new_entries():
+            # New values are stored before anything else happens, so every later turn,
+            # on any replica, gives them the same tokens.
+            async with self._sessionmaker() as session, session.begin():
+                await conversations.ensure_stored(session=session, conversation=conversation)
+                await self._vault.save_new(session=session, conversation=conversation, tokens=tokens)
         # A failed guardrail may have left PII in the text: it is neither stored nor sent.
-        prepared.customer_text = result.text if not result.failed else "[message withheld: a guardrail failed]"
+        prepared.customer_text = (
+            result.text if not result.failed else "[message withheld: a guardrail failed]"
+        )
         prepared.events.append(
             scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
         )
@@ -304,12 +334,9 @@ class TurnService:
         if result.verdict is not None:
             self._answer_verdict(prepared, result)
             return prepared
-        prepared.backend_messages = [
-            _backend_message(message.model_dump(exclude_none=True)) for message in history
-        ]
-        newest_out = _backend_message(newest.model_dump(exclude_none=True))
+        newest_out = as_backend_message(newest)
         newest_out["content"] = result.text
-        prepared.backend_messages.append(newest_out)
+        prepared.backend_messages = [*history_out, newest_out]
         return prepared
 
     def _answer_verdict(self, prepared: _Prepared, result: StageResult) -> None:
@@ -415,12 +442,21 @@ class TurnService:
             )
 
 
-def _backend_message(message: dict[str, Any]) -> dict[str, Any]:
-    # Text parts are flattened so every backend sees plain strings.
-    content = message.get("content")
-    if isinstance(content, list):
-        message["content"] = "\n".join(part.get("text", "") for part in content)
-    return message
+def _restore_tool_call(call: Mapping[str, Any], tokens: PiiTokens) -> dict[str, Any]:
+    """A tool call with the customer's values back in its JSON arguments."""
+    restored = dict(call)
+    function = restored.get("function")
+    if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
+        restored["function"] = {
+            **function,
+            "arguments": tokens.restore(function["arguments"], json_escape=True),
+        }
+    return restored
+
+
+def _uses_vault(active: ActivePolicy) -> bool:
+    pipeline = active.pipeline
+    return "pii" in pipeline.names(Stage.INPUT) or "pii_leak" in pipeline.names(Stage.OUTPUT)
 
 
 def _merge_tool_calls(fragments: list[dict[str, Any]]) -> list[dict[str, Any]]:

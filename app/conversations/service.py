@@ -97,7 +97,7 @@ async def record_turn(
     conversation on its first turn. Sequence numbers are taken atomically, so two turns
     racing in one conversation cannot collide."""
     if is_new:
-        await _insert_if_absent(session, conversation)
+        await ensure_stored(session=session, conversation=conversation)
     values: dict[str, object] = {"next_seq": Conversation.next_seq + len(entries), "updated_at": utcnow()}
     if ai_turn:
         values["ai_turns"] = Conversation.ai_turns + 1
@@ -131,7 +131,8 @@ async def record_turn(
     )
 
 
-async def _insert_if_absent(session: AsyncSession, conversation: Conversation) -> None:
+async def ensure_stored(*, session: AsyncSession, conversation: Conversation) -> None:
+    """Inserts a conversation started this turn, unless a racing request already did."""
     now = utcnow()
     row = {
         "id": conversation.id,
@@ -147,7 +148,7 @@ async def _insert_if_absent(session: AsyncSession, conversation: Conversation) -
         "created_at": now,
         "updated_at": now,
     }
-    dialect = session.bind.dialect.name if session.bind is not None else ""
+    dialect = session.get_bind().dialect.name
     statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Conversation).values(row)
     await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 

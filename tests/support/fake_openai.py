@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,11 @@ class Behaviour:
     delay_s: float = 0.0
     drop_after: int | None = None  # streamed chunks sent before the connection is cut
     tool_calls: list[dict[str, Any]] | None = None
+    # Builds the reply from the request body (e.g. echoes what the model was sent).
+    respond: Callable[[dict[str, Any]], str] | None = None
+
+    def text_for(self, body: dict[str, Any]) -> str:
+        return self.respond(body) if self.respond else self.reply
 
 
 @dataclass
@@ -59,7 +64,7 @@ class FakeOpenAI:
             return JSONResponse({"error": {"message": "scripted failure"}}, status_code=behaviour.status)
         if body.get("stream"):
             return StreamingResponse(self._stream(body, behaviour), media_type="text/event-stream")
-        message: dict[str, Any] = {"role": "assistant", "content": behaviour.reply}
+        message: dict[str, Any] = {"role": "assistant", "content": behaviour.text_for(body)}
         if behaviour.tool_calls:
             message["tool_calls"] = behaviour.tool_calls
         return JSONResponse(
@@ -74,7 +79,7 @@ class FakeOpenAI:
         )
 
     async def _stream(self, body: dict[str, Any], behaviour: Behaviour) -> AsyncIterator[str]:
-        words = behaviour.reply.split(" ")
+        words = behaviour.text_for(body).split(" ")
         for index, word in enumerate(words):
             if behaviour.drop_after is not None and index >= behaviour.drop_after:
                 raise ConnectionResetError("scripted drop")  # uvicorn cuts the connection

@@ -1,0 +1,122 @@
+"""The PII vault: loading a conversation's token map, and storing new values encrypted.
+
+Every customer (subject) has their own random AES-256-GCM key, stored wrapped by a key
+derived from CANDOR_SECRET_KEY. Each original value is encrypted under the subject's key
+with the conversation id and token as associated data, so a ciphertext moved to another
+row or conversation does not decrypt. Anonymous customers get a key per conversation.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.conversations.models import Conversation
+from app.conversations.vault_models import SubjectKey, VaultEntry
+from app.db import new_id, utcnow
+from guardrails.pii_tokens import PiiTokens
+
+_NONCE = 12
+
+
+def subject_of(conversation: Conversation) -> str:
+    return conversation.customer_pseudonym or f"conversation:{conversation.id}"
+
+
+class Vault:
+    def __init__(self, *, wrap_key: bytes) -> None:
+        self._wrap = AESGCM(wrap_key)
+
+    async def load(self, *, session: AsyncSession, conversation_id: str) -> PiiTokens:
+        rows = await session.execute(
+            select(
+                VaultEntry.token,
+                VaultEntry.entity_type,
+                VaultEntry.ciphertext,
+                SubjectKey.wrapped_key,
+                SubjectKey.tenant_id,
+                SubjectKey.subject,
+            )
+            .join(SubjectKey, SubjectKey.id == VaultEntry.subject_key_id)
+            .where(VaultEntry.conversation_id == conversation_id)
+            .order_by(VaultEntry.id)
+        )
+        keys: dict[bytes, AESGCM] = {}
+        entries = []
+        for token, entity_type, ciphertext, wrapped, tenant_id, subject in rows:
+            cipher = keys.get(wrapped)
+            if cipher is None:
+                cipher = keys[wrapped] = AESGCM(self._unwrap(wrapped, tenant_id=tenant_id, subject=subject))
+            value = cipher.decrypt(ciphertext[:_NONCE], ciphertext[_NONCE:], _aad(conversation_id, token))
+            entries.append((token, entity_type, value.decode()))
+        return PiiTokens(entries)
+
+    async def save_new(self, *, session: AsyncSession, conversation: Conversation, tokens: PiiTokens) -> int:
+        """Stores the entries issued this turn; the conversation row must exist."""
+        new = tokens.new_entries()
+        if not new:
+            return 0
+        key_id, key = await self._subject_key(session=session, conversation=conversation)
+        cipher = AESGCM(key)
+        now = utcnow()
+        rows = []
+        for token, entity_type, value in new:
+            nonce = os.urandom(_NONCE)
+            ciphertext = nonce + cipher.encrypt(nonce, value.encode(), _aad(conversation.id, token))
+            rows.append(
+                {
+                    "tenant_id": conversation.tenant_id,
+                    "conversation_id": conversation.id,
+                    "subject_key_id": key_id,
+                    "token": token,
+                    "entity_type": entity_type,
+                    "ciphertext": ciphertext,
+                    "created_at": now,
+                }
+            )
+        await session.execute(VaultEntry.__table__.insert(), rows)
+        return len(rows)
+
+    async def _subject_key(self, *, session: AsyncSession, conversation: Conversation) -> tuple[str, bytes]:
+        subject = subject_of(conversation)
+        tenant_id = conversation.tenant_id
+        query = select(SubjectKey.id, SubjectKey.wrapped_key).where(
+            SubjectKey.tenant_id == tenant_id, SubjectKey.subject == subject
+        )
+        row = (await session.execute(query)).first()
+        if row is None:
+            key = AESGCM.generate_key(bit_length=256)
+            values = {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "subject": subject,
+                "wrapped_key": self._wrap_key(key, tenant_id=tenant_id, subject=subject),
+                "created_at": utcnow(),
+            }
+            dialect = session.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            # Two turns of one new customer may race here; both end up with the same key.
+            await session.execute(
+                insert(SubjectKey)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "subject"])
+            )
+            row = (await session.execute(query)).one()
+        key_id, wrapped = row
+        return key_id, self._unwrap(wrapped, tenant_id=tenant_id, subject=subject)
+
+    def _wrap_key(self, key: bytes, *, tenant_id: str, subject: str) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._wrap.encrypt(nonce, key, f"{tenant_id}\x00{subject}".encode())
+
+    def _unwrap(self, wrapped: bytes, *, tenant_id: str, subject: str) -> bytes:
+        return self._wrap.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], f"{tenant_id}\x00{subject}".encode())
+
+
+def _aad(conversation_id: str, token: str) -> bytes:
+    return f"{conversation_id}\x00{token}".encode()
