@@ -16,8 +16,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import WriteGate
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,15 @@ class BatchWriter(Generic[T]):
     name = "batch"
 
     def __init__(
-        self, *, sessionmaker: async_sessionmaker[AsyncSession], batch_size: int, flush_interval_s: float
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gate: WriteGate,
+        batch_size: int,
+        flush_interval_s: float,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._gate = gate
         self._batch_size = batch_size
         self._interval = flush_interval_s
         self._pending: list[T] = []
@@ -103,7 +111,7 @@ class BatchWriter(Generic[T]):
             try:
                 await self._write_once(batch)
                 return
-            except IntegrityError:
+            except (IntegrityError, DataError):
                 # Not curable by waiting: write the items one by one, dropping the bad ones.
                 await self._write_singly(batch)
                 return
@@ -123,15 +131,18 @@ class BatchWriter(Generic[T]):
                 await asyncio.sleep(delay)
 
     async def _write_once(self, batch: Sequence[T]) -> None:
-        async with self._sessionmaker() as session, session.begin():
+        async with self._gate.writing(self._sessionmaker) as session:
             await self.write_batch(session, batch)
 
     async def _write_singly(self, batch: Sequence[T]) -> None:
         for item in batch:
             try:
                 await self._write_once([item])
-            except IntegrityError:
-                log.error("dropping an item that cannot be stored", extra={"writer": self.name})
+            except (IntegrityError, DataError) as exc:
+                log.error(
+                    "dropping an item that cannot be stored",
+                    extra={"writer": self.name, "error": type(exc).__name__},
+                )
                 self.on_failure(None)
 
     def on_failure(self, exc: BaseException | None) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +45,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements on hot paths (no ORM bookkeeping)."""
+    return cast(Table, model.__table__)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -70,3 +78,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class WriteGate:
+    """Orders this process's write transactions on SQLite.
+
+    SQLite has one writer at a time, and a writer that finds the lock taken sleeps in
+    steps of 1 to 100 ms (its busy handler). The turn path and the background writers
+    would keep running into each other; queueing them here, in memory, costs nothing.
+    PostgreSQL needs no gate (row locks), so there it lets everyone through.
+    """
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self._lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+
+    @asynccontextmanager
+    async def writing(self, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        """A session inside a write transaction, committed on success."""
+        if self._lock is None:
+            async with sessionmaker() as session, session.begin():
+                yield session
+            return
+        async with self._lock, sessionmaker() as session, session.begin():
+            yield session

@@ -11,6 +11,7 @@ from app.backends.base import BotBackend
 from app.chat.turn import TurnService
 from app.conversations.recorder import TurnRecorder
 from app.crypto import Keys
+from app.db import WriteGate
 from app.settings import Settings
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
@@ -22,6 +23,7 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    gate: WriteGate
     keys: Keys
     resources: Resources
     policies: PolicyStore

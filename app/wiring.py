@@ -12,7 +12,7 @@ from app.chat.turn import TurnService
 from app.conversations.recorder import TurnRecorder
 from app.conversations.vault import Vault
 from app.crypto import Keys
-from app.db import create_engine, create_sessionmaker
+from app.db import WriteGate, create_engine, create_sessionmaker
 from app.ops.logging import quiet_chatty_libraries
 from app.settings import Settings
 from app.state import AppState
@@ -43,6 +43,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     keys = Keys.from_secret(settings.secret_key.get_secret_value())
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
+    gate = WriteGate(sqlite=settings.is_sqlite)
     resources: Resources = overrides.get("resources") or await build_resources(settings, keys)
 
     def build_pipeline(policy: Policy) -> Pipeline:
@@ -53,18 +54,21 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     backend: BotBackend = overrides.get("backend") or build_backend(settings)
     audit = AuditWriter(
         sessionmaker=sessionmaker,
+        gate=gate,
         batch_size=settings.audit_batch_size,
         flush_interval_s=settings.audit_flush_interval_s,
     )
     await audit.start()
     recorder = TurnRecorder(
         sessionmaker=sessionmaker,
+        gate=gate,
         batch_size=settings.audit_batch_size,
         flush_interval_s=settings.audit_flush_interval_s,
     )
     await recorder.start()
     turns = TurnService(
         sessionmaker=sessionmaker,
+        gate=gate,
         policies=policies,
         backend=backend,
         audit=audit,
@@ -77,6 +81,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
+        gate=gate,
         keys=keys,
         resources=resources,
         policies=policies,

@@ -19,7 +19,9 @@ _COMPLETION = json.dumps(
         "object": "chat.completion",
         "created": 0,
         "model": "bench",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 12, "total_tokens": 22},
     }
 ).encode()
@@ -27,7 +29,9 @@ _STREAM = b"".join(
     [
         *(
             b"data: "
-            + json.dumps({"choices": [{"index": 0, "delta": {"content": (" " if i else "") + word}}]}).encode()
+            + json.dumps(
+                {"choices": [{"index": 0, "delta": {"content": (" " if i else "") + word}}]}
+            ).encode()
             + b"\n\n"
             for i, word in enumerate(REPLY.split(" "))
         ),
@@ -47,7 +51,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     if scope["path"].endswith("/models"):
-        payload, content_type = b'{"object":"list","data":[{"id":"bench","object":"model"}]}', b"application/json"
+        payload, content_type = (
+            b'{"object":"list","data":[{"id":"bench","object":"model"}]}',
+            b"application/json",
+        )
     elif b'"stream": true' in body or b'"stream":true' in body:
         payload, content_type = _STREAM, b"text/event-stream"
     else:

@@ -72,7 +72,7 @@ class MicroBatcher(Generic[R]):
                     continue
                 try:
                     results = await cpu.run(self._process, [text for text, _ in batch])
-                except Exception as exc:  # handed to every waiter, who re-raises it
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter, who re-raises it
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)

@@ -48,7 +48,7 @@ from guardrails.recognizers.person_intro import PersonIntroRecognizer
 from guardrails.recognizers.phone import CsPhoneRecognizer
 from guardrails.recognizers.street_address import StreetAddressRecognizer
 from guardrails.recognizers.us_bank import UsBankAccountRecognizer
-from guardrails.recognizers.us_passport import UsPassportRecognizer
+from guardrails.recognizers.us_passport import UsPassportCueRecognizer
 from guardrails.resources import CpuRunner
 
 PII_ENGINE = "pii_analyzer"  # the key in ``Resources.engines``
@@ -262,7 +262,7 @@ def build_pii_engine(
         StreetAddressRecognizer(),
         DateOfBirthRecognizer(),
         UsBankAccountRecognizer(),
-        UsPassportRecognizer(),
+        UsPassportCueRecognizer(),
     ):
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(

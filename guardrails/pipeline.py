@@ -3,10 +3,11 @@
 Each guardrail sees the text as the previous enforced guardrail left it. A guardrail in
 ``monitor`` mode decides and is recorded, but changes nothing. Every guardrail of the
 stage runs even after one escalates, so that, for example, a message that is handed to a
-person is still redacted before it is stored. A guardrail that raises or overruns its
-budget stops the stage and fails it closed: the verdict is BLOCK or ESCALATE (per policy)
-with reason code ``guardrail_error``, and the caller must neither forward nor store the
-text.
+person is still redacted before it is stored. An enforced guardrail that raises or
+overruns its budget stops the stage and fails it closed: the verdict is BLOCK or ESCALATE
+(per policy) with reason code ``guardrail_error``, and the caller must neither forward
+nor store the text. A guardrail on trial (``monitor``) that crashes is recorded as failed
+and the stage goes on: monitor mode never changes a turn.
 """
 
 from __future__ import annotations
@@ -108,9 +109,11 @@ class Pipeline:
             try:
                 async with asyncio.timeout(rail.budget_s):
                     decision = await rail.guardrail.check(text, ctx)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any crash must fail the turn closed
                 failure = self._failure(rail, text, exc)
-                outcomes.append(Outcome(failure, Mode.ENFORCE, stage, _elapsed_ms(started), failed=True))
+                outcomes.append(Outcome(failure, rail.mode, stage, _elapsed_ms(started), failed=True))
+                if rail.mode is Mode.MONITOR:
+                    continue  # a guardrail on trial changes nothing, its crash included
                 return StageResult(text=text, outcomes=tuple(outcomes), verdict=failure, failed=True)
             outcomes.append(Outcome(decision, rail.mode, stage, _elapsed_ms(started)))
             if rail.mode is Mode.MONITOR:

@@ -27,6 +27,10 @@ PASSTHROUGH_OPTIONS = (
 )
 
 
+# Segment metadata is stored in columns of these widths (fairness reports group by it).
+SEGMENT_LIMITS = {"channel": 50, "locale": 35, "region": 50, "conversation_id": 64}
+
+
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["text"]
@@ -77,8 +81,13 @@ class ChatCompletionRequest(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _short_metadata(cls, metadata: dict[str, str] | None) -> dict[str, str] | None:
-        if metadata and any(len(key) > 64 or len(value) > 512 for key, value in metadata.items()):
+        if not metadata:
+            return metadata
+        if any(len(key) > 64 or len(value) > 512 for key, value in metadata.items()):
             raise ValueError("metadata keys are at most 64 and values at most 512 characters")
+        for key, limit in SEGMENT_LIMITS.items():
+            if len(metadata.get(key, "")) > limit:
+                raise ValueError(f"metadata.{key} is at most {limit} characters")
         return metadata
 
     def options(self) -> dict[str, Any]:

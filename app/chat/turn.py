@@ -26,9 +26,10 @@ from app.chat.segmenter import Segmenter
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.recorder import TurnRecord, TurnRecorder
-from app.conversations.vault import Vault
 from app.conversations.service import AuthorKind, Segments
+from app.conversations.vault import Vault
 from app.crypto import Keys, customer_pseudonym
+from app.db import WriteGate
 from app.errors import NotFound
 from app.ops import metrics
 from app.tenants.keys import Principal
@@ -109,6 +110,7 @@ class TurnService:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        gate: WriteGate,
         policies: PolicyStore,
         backend: BotBackend,
         audit: AuditWriter,
@@ -118,6 +120,7 @@ class TurnService:
         model_override: str | None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._gate = gate
         self._recorder = recorder
         self._vault = vault
         self._policies = policies
@@ -250,6 +253,11 @@ class TurnService:
         segments = Segments(
             channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
         )
+        # What this replica has not written yet is read first: a write that lands during
+        # the database read below is then counted twice (harmless: only "none yet" matters
+        # for the disclosure), never not at all.
+        pending = self._recorder.pending_new(request.conversation_id) if request.conversation_id else None
+        pending_ai_turns = self._recorder.pending_ai_turns(request.conversation_id or "")
         # One short read (policy usually cached); the turn's messages are recorded whole
         # at its end, by the recorder, off the request path.
         async with self._sessionmaker() as session:
@@ -263,12 +271,11 @@ class TurnService:
                 if needs_vault and conversation is not None
                 else PiiTokens()
             )
-        if conversation is None and request.conversation_id is not None:
-            pending = self._recorder.pending_new(request.conversation_id)
-            if pending is not None and pending.tenant_id != principal.tenant_id:
+        if conversation is None and pending is not None:
+            if pending.tenant_id != principal.tenant_id:
                 raise NotFound("no such conversation")
             conversation = pending
-        is_new = conversation is None or self._recorder.pending_new(conversation.id) is conversation
+        is_new = conversation is None or conversation is pending
         if conversation is None:
             conversation = conversations.start(
                 tenant_id=principal.tenant_id,
@@ -293,7 +300,7 @@ class TurnService:
             stage=Stage.INPUT,
             customer_pseudonym=conversation.customer_pseudonym,
             locale=conversation.locale,
-            ai_turns_before=conversation.ai_turns + self._recorder.pending_ai_turns(conversation.id),
+            ai_turns_before=conversation.ai_turns + pending_ai_turns,
             state={PII_TOKENS: tokens},
         )
         meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
@@ -316,7 +323,7 @@ class TurnService:
         if tokens.new_entries():
             # New values are stored before anything else happens, so every later turn,
             # on any replica, gives them the same tokens.
-            async with self._sessionmaker() as session, session.begin():
+            async with self._gate.writing(self._sessionmaker) as session:
                 await conversations.ensure_stored(session=session, conversation=conversation)
                 await self._vault.save_new(session=session, conversation=conversation, tokens=tokens)
         # A failed guardrail may have left PII in the text: it is neither stored nor sent.

@@ -24,6 +24,7 @@ from app.batching import BatchWriter
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.service import AuthorKind
+from app.db import WriteGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,16 @@ class TurnRecorder(BatchWriter[TurnRecord]):
     name = "transcript"
 
     def __init__(
-        self, *, sessionmaker: async_sessionmaker[AsyncSession], batch_size: int, flush_interval_s: float
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gate: WriteGate,
+        batch_size: int,
+        flush_interval_s: float,
     ) -> None:
-        super().__init__(sessionmaker=sessionmaker, batch_size=batch_size, flush_interval_s=flush_interval_s)
+        super().__init__(
+            sessionmaker=sessionmaker, gate=gate, batch_size=batch_size, flush_interval_s=flush_interval_s
+        )
         self._ai_turns: Counter[str] = Counter()
         self._new: dict[str, Conversation] = {}
 

@@ -13,9 +13,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conversations.models import Conversation, Message
-from app.db import new_id, utcnow
+from app.db import new_id, table_of, utcnow
 from app.errors import InvalidRequest, NotFound
 
+# Built once: constructing statements per call cost more CPU than running them.
+_INSERT_MESSAGE = insert(table_of(Message))
+_INSERT_IF_ABSENT = {
+    "sqlite": sqlite_insert(table_of(Conversation)).on_conflict_do_nothing(index_elements=["id"]),
+    "postgresql": postgresql_insert(table_of(Conversation)).on_conflict_do_nothing(index_elements=["id"]),
+}
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -116,7 +122,7 @@ async def record_turn(
     first = end - len(entries)
     now = utcnow()
     await session.execute(
-        insert(Message),
+        _INSERT_MESSAGE,
         [
             {
                 "tenant_id": conversation.tenant_id,
@@ -148,9 +154,8 @@ async def ensure_stored(*, session: AsyncSession, conversation: Conversation) ->
         "created_at": now,
         "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Conversation).values(row)
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+    statement = _INSERT_IF_ABSENT[session.get_bind().dialect.name]
+    await session.execute(statement, [row])
 
 
 async def transcript(

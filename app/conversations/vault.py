@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conversations.models import Conversation
 from app.conversations.vault_models import SubjectKey, VaultEntry
-from app.db import new_id, utcnow
+from app.db import new_id, table_of, utcnow
 from guardrails.pii_tokens import PiiTokens
 
 _NONCE = 12
@@ -79,7 +79,7 @@ class Vault:
                     "created_at": now,
                 }
             )
-        await session.execute(VaultEntry.__table__.insert(), rows)
+        await session.execute(insert(table_of(VaultEntry)), rows)
         return len(rows)
 
     async def _subject_key(self, *, session: AsyncSession, conversation: Conversation) -> tuple[str, bytes]:
@@ -99,10 +99,10 @@ class Vault:
                 "created_at": utcnow(),
             }
             dialect = session.get_bind().dialect.name
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
             # Two turns of one new customer may race here; both end up with the same key.
             await session.execute(
-                insert(SubjectKey)
+                upsert(SubjectKey)
                 .values(values)
                 .on_conflict_do_nothing(index_elements=["tenant_id", "subject"])
             )

@@ -13,7 +13,8 @@ from app.ops import metrics
 from app.ops.logging import request_id_var
 
 log = logging.getLogger("candor.http")
-_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# At most 40 characters: the id is stored in audit_events.request_id (VARCHAR(40)).
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,40}$")
 
 
 class RequestContextMiddleware:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.tenants.keys import Role
-from guardrails.policy import DEFAULT_POLICY_PATH
+from guardrails.policy import DEFAULT_POLICY_PATH, parse_policy
 from tests.conftest import TenantKeys, flush_audit, new_tenant
 
 POLICY_V1 = """\
@@ -42,7 +42,9 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 
 async def create_key(client: httpx.AsyncClient, tenant: TenantKeys, role: str) -> httpx.Response:
-    return await client.post("/v1/keys", headers=tenant.headers(Role.ADMIN), json={"role": role, "name": "test"})
+    return await client.post(
+        "/v1/keys", headers=tenant.headers(Role.ADMIN), json={"role": role, "name": "test"}
+    )
 
 
 @pytest.mark.parametrize("role", [role.value for role in Role])
@@ -77,17 +79,23 @@ async def test_a_created_key_has_exactly_its_role(client: httpx.AsyncClient, ten
         pytest.param({"role": "chat", "name": "x" * 101}, id="name-too-long"),
     ],
 )
-async def test_invalid_key_requests_are_400(client: httpx.AsyncClient, tenant: TenantKeys, body: dict) -> None:
+async def test_invalid_key_requests_are_400(
+    client: httpx.AsyncClient, tenant: TenantKeys, body: dict
+) -> None:
     response = await client.post("/v1/keys", headers=tenant.headers(Role.ADMIN), json=body)
 
     assert_error(response, 400)
 
 
 @pytest.mark.parametrize("role", [Role.CHAT, Role.AGENT, Role.AUDITOR])
-async def test_only_admins_manage_keys_and_policy(client: httpx.AsyncClient, tenant: TenantKeys, role: Role) -> None:
+async def test_only_admins_manage_keys_and_policy(
+    client: httpx.AsyncClient, tenant: TenantKeys, role: Role
+) -> None:
     headers = tenant.headers(role)
 
-    assert_error(await client.post("/v1/keys", headers=headers, json={"role": "admin"}), 403, "permission_denied")
+    assert_error(
+        await client.post("/v1/keys", headers=headers, json={"role": "admin"}), 403, "permission_denied"
+    )
     assert_error(await client.delete("/v1/keys/whatever", headers=headers), 403, "permission_denied")
     assert_error(await client.get("/v1/policy", headers=headers), 403, "permission_denied")
     assert_error(await client.put("/v1/policy", headers=headers, content=POLICY_V1), 403, "permission_denied")
@@ -133,14 +141,19 @@ async def test_unknown_key_id_is_404(client: httpx.AsyncClient, tenant: TenantKe
     assert_error(response, 404, "not_found")
 
 
-async def test_a_new_tenant_has_the_default_policy_as_version_0(client: httpx.AsyncClient, tenant: TenantKeys) -> None:
+async def test_a_new_tenant_has_the_default_policy_as_version_0(
+    client: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
     response = await client.get("/v1/policy", headers=tenant.headers(Role.ADMIN))
 
     assert response.status_code == 200
     body = response.json()
     assert body["version"] == 0
     assert body["document"] == DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-    assert [rail["guardrail"] for rail in body["policy"]["output"]] == ["disclosure"]
+    shipped = parse_policy(body["document"])
+    for stage in ("input", "output"):
+        expected = [rail.guardrail for rail in getattr(shipped, stage)]
+        assert [rail["guardrail"] for rail in body["policy"][stage]] == expected
 
 
 async def test_each_put_stores_a_new_version(client: httpx.AsyncClient, tenant: TenantKeys) -> None:
@@ -158,7 +171,9 @@ async def test_each_put_stores_a_new_version(client: httpx.AsyncClient, tenant: 
 
 
 async def test_a_policy_as_json_document(client: httpx.AsyncClient, tenant: TenantKeys) -> None:
-    response = await client.put("/v1/policy", headers=tenant.headers(Role.ADMIN), json={"document": POLICY_V1})
+    response = await client.put(
+        "/v1/policy", headers=tenant.headers(Role.ADMIN), json={"document": POLICY_V1}
+    )
 
     assert (response.status_code, response.json()) == (200, {"version": 1})
     current = (await client.get("/v1/policy", headers=tenant.headers(Role.ADMIN))).json()
@@ -168,7 +183,9 @@ async def test_a_policy_as_json_document(client: httpx.AsyncClient, tenant: Tena
 @pytest.mark.parametrize(
     ("kwargs", "code", "expected"),
     [
-        pytest.param({"content": "output:\n  - guardrail: nope\n"}, "invalid_policy", "nope", id="unknown-guardrail"),
+        pytest.param(
+            {"content": "output:\n  - guardrail: nope\n"}, "invalid_policy", "nope", id="unknown-guardrail"
+        ),
         pytest.param(
             {"content": "output:\n  - guardrail: disclosure\n    params: {text: short}\n"},
             "invalid_policy",
@@ -177,7 +194,9 @@ async def test_a_policy_as_json_document(client: httpx.AsyncClient, tenant: Tena
         ),
         pytest.param({"content": "output: [\n"}, "invalid_policy", "YAML", id="invalid-yaml"),
         pytest.param({"content": "- a\n- b\n"}, "invalid_policy", "mapping", id="not-a-mapping"),
-        pytest.param({"json": {"policy": "input: []"}}, "invalid_policy", "document", id="json-without-document"),
+        pytest.param(
+            {"json": {"policy": "input: []"}}, "invalid_policy", "document", id="json-without-document"
+        ),
         pytest.param(
             {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
             "invalid_json",
@@ -210,11 +229,17 @@ async def test_policy_changes_apply_to_the_next_turn(client: httpx.AsyncClient, 
     response = await client.post(
         "/v1/chat/completions",
         headers=tenant.headers(Role.CHAT),
-        json={"model": "candor-demo", "messages": [{"role": "user", "content": "What are your opening hours?"}]},
+        json={
+            "model": "candor-demo",
+            "messages": [{"role": "user", "content": "What are your opening hours?"}],
+        },
     )
 
     assert response.status_code == 200
-    assert response.json()["candor"]["disclosure"] == "Hi, I'm an automated assistant. Ask for a person any time."
+    assert (
+        response.json()["candor"]["disclosure"]
+        == "Hi, I'm an automated assistant. Ask for a person any time."
+    )
 
 
 async def audit_events(client: httpx.AsyncClient, tenant: TenantKeys, **params: str) -> list[dict[str, Any]]:
@@ -246,6 +271,9 @@ async def test_admin_changes_are_audited_per_tenant(
     assert changed["policy_version"] == 1
     assert {event["actor"] for event in events} == {admin_actor}
     assert minted["key"] not in str(events)
-    assert [event["event_type"] for event in await audit_events(client, other)] == ["policy.changed", "key.created"]
+    assert [event["event_type"] for event in await audit_events(client, other)] == [
+        "policy.changed",
+        "key.created",
+    ]
     only_changes = await audit_events(client, tenant, event_type="policy.changed")
     assert [event["id"] for event in only_changes] == [changed["id"]]

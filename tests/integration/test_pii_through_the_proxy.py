@@ -192,7 +192,7 @@ async def test_vault_holds_only_ciphertext_and_audit_only_types(
             ).all()
             dump = ""
             for table in ("vault_entries", "subject_keys", "messages", "audit_events", "conversations"):
-                rows = (await session.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608 - fixed names
+                rows = (await session.execute(text(f"SELECT * FROM {table}"))).all()
                 dump += repr(rows)
         events = await client.get(
             "/v1/audit/events",

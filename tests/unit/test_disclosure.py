@@ -26,7 +26,11 @@ def disclosure(resources: Resources, **params: object) -> DisclosureGuardrail:
 
 def turn(ai_turns_before: int = 0, segment: int = 0) -> TurnContext:
     return TurnContext(
-        tenant_id="t", conversation_id="c", stage=Stage.OUTPUT, ai_turns_before=ai_turns_before, segment=segment
+        tenant_id="t",
+        conversation_id="c",
+        stage=Stage.OUTPUT,
+        ai_turns_before=ai_turns_before,
+        segment=segment,
     )
 
 
@@ -41,7 +45,9 @@ async def test_the_first_ai_turn_is_prefixed_with_the_disclosure(resources: Reso
     assert "first AI turn" in decision.reason
 
 
-@pytest.mark.parametrize("ai_turns_before", [pytest.param(1, id="second-turn"), pytest.param(7, id="eighth-turn")])
+@pytest.mark.parametrize(
+    "ai_turns_before", [pytest.param(1, id="second-turn"), pytest.param(7, id="eighth-turn")]
+)
 async def test_later_turns_are_left_alone(resources: Resources, ai_turns_before: int) -> None:
     decision = await disclosure(resources).check(REPLY, turn(ai_turns_before))
 
@@ -50,7 +56,9 @@ async def test_later_turns_are_left_alone(resources: Resources, ai_turns_before:
     assert not decision.annotations
 
 
-@pytest.mark.parametrize("ai_turns_before", [pytest.param(0, id="first-turn"), pytest.param(3, id="fourth-turn")])
+@pytest.mark.parametrize(
+    "ai_turns_before", [pytest.param(0, id="first-turn"), pytest.param(3, id="fourth-turn")]
+)
 async def test_every_turn_discloses_always(resources: Resources, ai_turns_before: int) -> None:
     decision = await disclosure(resources, every_turn=True).check(REPLY, turn(ai_turns_before))
 

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from guardrails.base import Action, Decision, Mode, ReasonCode, Stage, TurnContext, allow
+from guardrails.pii_engine import PII_ENGINE, PiiEngine, build_pii_engine
 from guardrails.pipeline import Pipeline, Rail
-from guardrails.policy import DEFAULT_POLICY_PATH, OnError, parse_policy
+from guardrails.policy import DEFAULT_POLICY_PATH, OnError, Policy, parse_policy
 from guardrails.resources import CpuRunner, Resources
 
 FAKE_EMAIL = "jane.doe@example.com"
@@ -24,7 +25,9 @@ class Suffix:
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         self._seen.append((self.name, text))
-        return Decision(guardrail=self.name, action=Action.ANNOTATE, text=f"{text}+{self.name}", reason="tagged")
+        return Decision(
+            guardrail=self.name, action=Action.ANNOTATE, text=f"{text}+{self.name}", reason="tagged"
+        )
 
 
 class Verdict:
@@ -78,7 +81,9 @@ async def run_input(*rails: Rail, on_error: OnError = OnError.REFUSE, text: str 
 async def test_rails_run_in_order_each_seeing_the_previous_text() -> None:
     seen: list[tuple[str, str]] = []
 
-    result = await run_input(rail(Suffix("a", seen=seen)), rail(Suffix("b", seen=seen)), rail(Suffix("c", seen=seen)))
+    result = await run_input(
+        rail(Suffix("a", seen=seen)), rail(Suffix("b", seen=seen)), rail(Suffix("c", seen=seen))
+    )
 
     assert seen == [("a", "hi"), ("b", "hi+a"), ("c", "hi+a+b")]
     assert result.text == "hi+a+b+c"
@@ -126,7 +131,9 @@ async def test_monitor_mode_is_recorded_but_changes_nothing() -> None:
         pytest.param([Action.ANNOTATE, Action.REDACT, Action.ALLOW], None, id="no-verdict-without-stop"),
     ],
 )
-async def test_the_strongest_enforced_decision_is_the_verdict(actions: list[Action], winner: str | None) -> None:
+async def test_the_strongest_enforced_decision_is_the_verdict(
+    actions: list[Action], winner: str | None
+) -> None:
     result = await run_input(*(rail(Verdict(f"g{i}", action)) for i, action in enumerate(actions)))
 
     assert (result.verdict.guardrail if result.verdict else None) == winner
@@ -179,12 +186,15 @@ async def test_a_guardrail_that_raises_fails_the_stage_closed(on_error: OnError,
     assert "could not parse" not in failure.decision.reason
 
 
-async def test_a_monitored_guardrail_that_raises_still_fails_closed() -> None:
-    result = await run_input(rail(Crashes(), mode=Mode.MONITOR))
+async def test_a_monitored_guardrail_that_raises_is_recorded_and_changes_nothing() -> None:
+    result = await run_input(rail(Crashes(), mode=Mode.MONITOR), rail(Verdict("redacts", Action.REDACT)))
 
-    assert result.failed
-    assert result.action is Action.BLOCK
-    assert result.outcomes[0].mode is Mode.ENFORCE
+    assert not result.failed
+    assert result.action is Action.ALLOW
+    crashed, redacted = result.outcomes
+    assert crashed.failed and crashed.mode is Mode.MONITOR
+    assert crashed.decision.reason_code is ReasonCode.GUARDRAIL_ERROR
+    assert redacted.decision.action is Action.REDACT  # the stage went on
 
 
 async def test_a_guardrail_over_its_budget_fails_the_stage() -> None:
@@ -201,23 +211,41 @@ async def test_a_guardrail_over_its_budget_fails_the_stage() -> None:
 @pytest.fixture
 def resources() -> Iterator[Resources]:
     cpu = CpuRunner(max_workers=1)
-    yield Resources(cpu=cpu)
+    yield Resources(cpu=cpu, hmac_key=b"k" * 32)
     cpu.close()
 
 
-async def test_from_policy_builds_the_default_policy(resources: Resources) -> None:
-    policy = parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def pii_engine() -> PiiEngine:
+    engine = build_pii_engine()
+    engine.warm_up()
+    return engine
+
+
+def default_policy() -> Policy:
+    return parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+
+
+async def test_from_policy_builds_the_default_policy(resources: Resources, pii_engine: PiiEngine) -> None:
+    policy = default_policy()
+    resources.engines[PII_ENGINE] = pii_engine
 
     pipeline = Pipeline.from_policy(policy, resources=resources)
 
-    assert pipeline.names(Stage.INPUT) == []
-    assert pipeline.names(Stage.OUTPUT) == ["disclosure"]
+    assert pipeline.names(Stage.INPUT) == [rail.guardrail for rail in policy.input]
+    assert pipeline.names(Stage.OUTPUT) == [rail.guardrail for rail in policy.output]
     first = await pipeline.run(Stage.OUTPUT, "Your order ships today.", context(Stage.OUTPUT))
-    assert first.outcomes[0].decision.action is Action.ANNOTATE
+    assert not first.failed
     assert first.text.endswith("Your order ships today.")
     assert first.text != "Your order ships today."
     later = await pipeline.run(Stage.OUTPUT, "Anything else?", context(Stage.OUTPUT, ai_turns_before=1))
     assert later.text == "Anything else?"
+
+
+def test_from_policy_fails_at_build_time_when_an_engine_is_missing(resources: Resources) -> None:
+    # A guardrail that needs a shared engine must fail at start-up, not on a customer's turn.
+    with pytest.raises(LookupError):
+        Pipeline.from_policy(default_policy(), resources=resources)
 
 
 async def test_from_policy_uses_rail_budgets_and_modes(resources: Resources) -> None:

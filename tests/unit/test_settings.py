@@ -73,10 +73,16 @@ def test_production_accepts_a_long_secret(secret: str) -> None:
     [
         pytest.param({}, BackendKind.DEMO, id="nothing-set-demo"),
         pytest.param({"backend_url": "http://bot.test/v1"}, BackendKind.OPENAI, id="url-means-openai"),
-        pytest.param({"backend_url": "http://rasa.test", "backend_kind": "rasa"}, BackendKind.RASA, id="rasa"),
-        pytest.param({"backend_url": "http://hook.test", "backend_kind": "webhook"}, BackendKind.WEBHOOK, id="webhook"),
+        pytest.param(
+            {"backend_url": "http://rasa.test", "backend_kind": "rasa"}, BackendKind.RASA, id="rasa"
+        ),
+        pytest.param(
+            {"backend_url": "http://hook.test", "backend_kind": "webhook"}, BackendKind.WEBHOOK, id="webhook"
+        ),
         pytest.param({"backend_kind": "demo"}, BackendKind.DEMO, id="explicit-demo"),
-        pytest.param({"backend_url": "http://bot.test/v1", "backend_kind": "demo"}, BackendKind.DEMO, id="demo-wins"),
+        pytest.param(
+            {"backend_url": "http://bot.test/v1", "backend_kind": "demo"}, BackendKind.DEMO, id="demo-wins"
+        ),
     ],
 )
 def test_backend_kind_resolution(values: dict[str, Any], kind: BackendKind) -> None:

@@ -1,8 +1,8 @@
 import pytest
 
-from guardrails.recognizers.us_passport import UsPassportRecognizer
+from guardrails.recognizers.us_passport import UsPassportCueRecognizer
 
-RECOGNIZER = UsPassportRecognizer()
+RECOGNIZER = UsPassportCueRecognizer()
 
 
 @pytest.mark.parametrize(

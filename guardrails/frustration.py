@@ -1,0 +1,211 @@
+"""The ``frustration`` input guardrail: an angry or worn-out customer goes to a person.
+
+VADER (``vaderSentiment``, its lexicon loaded from the installed package) scores general
+negativity, but scores customer-service complaints as neutral: "This is the third time
+I'm contacting you!!!" gets 0.0. So the message score combines, as independent evidence
+(noisy-OR: ``1 - prod(1 - w)``), VADER's negativity with:
+
+* cues VADER misses: repeated contact, waiting, being ignored, demands, threats to leave,
+  the bot not helping, customer-service anger words ("fed up", "unacceptable");
+* profanity and insults (also severity ``high``);
+* intensity - capitals, "!!!", "??" - which only amplifies negative evidence, so
+  "THANK YOU!!!" stays calm.
+
+The trend over the conversation then lifts a negative message: the highest of the last
+few scores and the number of earlier complaints add evidence, but only when the new
+message is itself negative (``complaint_level``), so "ok thanks" after an angry turn
+never fires, and a message is never judged twice.
+
+State, ``ctx.state["frustration"]`` (returned in ``annotations["state"]`` every turn)::
+
+    {"scores": [0.31, 0.62],  # last ``history`` message scores, oldest first
+     "complaints": 2,         # messages at or above complaint_level since the last escalation
+     "turns": 7}              # customer messages judged
+
+It is reset (scores and complaints) when the detector escalates, so one bout of
+frustration escalates once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from guardrails.base import Decision, Params, ReasonCode, TurnContext
+from guardrails.handoff import Severity, carry_on, escalate, state_of
+from guardrails.lexicon import words
+from guardrails.resources import Resources
+
+STATE_KEY = "frustration"
+
+_N = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th|umpteenth|hundredth|millionth|nth|10th)"
+# (group, weight, pattern on the lower-cased, apostrophe-free words joined by spaces)
+_CUES: tuple[tuple[str, float, str], ...] = (
+    ("repeat_contact", 0.6, rf"\b{_N} time\b|\b(?:how many|so many|countless|multiple|several|numerous|"
+     r"\w+ different) times\b|\bagain and again\b|\bover and over\b|\byet again\b|\bkeep (?:asking|telling|"
+     r"calling|getting|saying|repeating|explaining)\b|\bevery time i\b"),
+    ("already_said", 0.3, r"\b(?:already|i have|ive) (?:told|explained|asked|said|called|contacted|sent|"
+     r"given|provided|tried|done)\b|\bas i said\b|\bi said\b"),
+    ("waiting", 0.45, r"\bstill (?:nothing|no|not|waiting|havent|hasnt|doesnt|dont|isnt|broken|missing|"
+     r"no sign|charged|unresolved)\b|\b(?:waited|waiting|been waiting) (?:for )?(?:\w+ )?(?:\w+ )?(?:days|"
+     r"weeks|months|hours|ages|forever|an hour)\b|\b(?:over|almost|nearly|more than) (?:a|an|one|two|"
+     r"three|four|five|six|\d+) (?:weeks|months|week|month)\b|\bages\b|\bforever\b"),
+    ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ )?(?:answers|answered|replies|replied|responds|"
+     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|bothered)\b|"
+     r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|\b(?:no|zero|not a "
+     r"single|not one) (?:reply|response|answer|update|call back|callback|email back)\b|\bignor(?:ed|ing) "
+     r"(?:me|my)\b|\bnot (?:answering|responding|replying)\b|\bghost(?:ed|ing)\b"),
+    ("anger", 0.55, r"\bfed up\b|\bsick (?:and tired|of)\b|\bhad enough\b|\benough is enough\b|\bfuming\b|"
+     r"\bfurious\b|\blivid\b|\boutraged?\b|\bdisgust(?:ed|ing)\b|\bappalled\b|\bunacceptable\b|"
+     r"\bridiculous\b|\babsurd\b|\boutrageous\b|\ba joke\b|\bpathetic\b|\buseless\b|\bhopeless\b|"
+     r"\bincompetent\b|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
+     r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
+     r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoyed|upset|"
+     r"pissed)\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b"),
+    ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
+     r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bright now\b|"
+     r"\bimmediately\b|\basap\b|\bthis instant\b|\bat once\b"),
+    ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
+     r"\b(?:switching|moving|going|switch) to (?:a |another |your )?(?:competitor|another|someone else)\b|"
+     r"\b(?:bad|1 star|one star|negative|terrible) review\b|\b(?:tell|telling|warn) (?:everyone|all my|"
+     r"people|my friends)\b|\blost a customer\b|\blast time i (?:order|buy|use|shop)\w*\b"),
+    ("bot_failing", 0.45, r"\b(?:not|isnt|arent|you are not|youre not) (?:helping|helpful|listening|"
+     r"understanding)\b|\b(?:doesnt|does not|didnt) help\b|\bno help\b|\b(?:you|bot) (?:dont|do not|"
+     r"cant|cannot) (?:even )?(?:understand|listen|read|help)\b|\b(?:are you|r u) (?:even )?(?:listening|"
+     r"reading|serious|kidding)\b|\bwhat is wrong with you\b|\bwhats wrong with you\b|\bpointless\b"),
+    ("profanity", 0.55, r"\bf+u+c+k\w*|\bshit\w*|\bbullshit\b|\bdamn\w*|\bwhat the hell\b|\bthe hell\b|"
+     r"\bhell is\b|\bcrap\w*\b|\bbs\b|\bbloody\b|\bpiss\w*\b|\barse\w*\b|\basshole\w*\b|\bbastard\w*\b|"
+     r"\bscrew (?:you|this|it)\b|\bsucks?\b|\bwtf\b|\bwth\b|\bffs\b|\bstfu\b|\bgoddamn\w*\b|\bf ing\b"),
+    ("insult", 0.6, r"\bidiot\w*\b|\bstupid\b|\bmoron\w*\b|\bdumb\b|\bclowns?\b|\bimbecile\w*\b|"
+     r"\bbrainless\b|\bliars?\b|\bthie(?:f|ves)\b|\bcrooks?\b|\bcriminals?\b|\bamateurs?\b|\bjokers?\b"),
+)  # fmt: skip
+_HIGH_SEVERITY = frozenset({"profanity", "insult"})
+_MASKED_SWEAR = re.compile(r"\b[fs][*#@$!%]{2,}\w*|\b(?:f|sh)[*#@]+[kt]\b|[@#$%&*!]{4,}", re.IGNORECASE)
+_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_ACRONYMS = frozenset((
+    "UPS", "DHL", "USPS", "FEDEX", "TNT", "DPD", "GLS", "USA", "UK", "EU", "ID", "PIN", "SMS", "API",
+    "URL", "FAQ", "CEO", "TV", "PC", "NYC", "ETA",
+))  # fmt: skip
+_REPEATED_LETTERS = re.compile(r"([a-z])\1{3,}", re.IGNORECASE)
+
+
+class FrustrationParams(Params):
+    threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    high_threshold: float = Field(default=0.85, gt=0.0, le=1.0)  # severity "high" from here
+    vader_weight: float = Field(default=0.6, ge=0.0, le=1.0)
+    trend_weight: float = Field(default=0.4, ge=0.0, le=1.0)  # times the highest recent score
+    complaint_weight: float = Field(default=0.12, ge=0.0, le=0.5)  # per earlier complaint, up to 3
+    complaint_level: float = Field(default=0.25, ge=0.0, le=1.0)  # a message at least this negative
+    history: int = Field(default=5, ge=1, le=20)
+    # Tenant additions: regex (on lower-cased words without apostrophes) -> evidence weight.
+    extra_cues: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("extra_cues")
+    @classmethod
+    def _valid_cues(cls, value: dict[str, float]) -> dict[str, float]:
+        for pattern, weight in value.items():
+            re.compile(pattern)
+            if not 0.0 < weight <= 1.0:
+                raise ValueError("extra_cues weights must be in (0, 1]")
+        return value
+
+
+class FrustrationGuardrail:
+    name: ClassVar[str] = "frustration"
+    Params: ClassVar[type[FrustrationParams]] = FrustrationParams
+
+    def __init__(self, *, params: FrustrationParams, resources: Resources) -> None:
+        self._params = params
+        # Loads vader_lexicon.txt from the installed package: no network, ~10 ms, once.
+        self._vader = SentimentIntensityAnalyzer()
+        cues = [(group, weight, re.compile(p)) for group, weight, p in _CUES]
+        cues += [("tenant", w, re.compile(p)) for p, w in params.extra_cues.items()]
+        self._cues = cues
+
+    def message_score(self, text: str) -> tuple[float, list[str]]:
+        """The newest message's frustration in [0, 1] and the cue groups that fired.
+
+        VADER costs ~50 us on a short message, less than handing it to a thread, so it
+        runs inline rather than in the CPU runner.
+        """
+        joined = " ".join(words(text))
+        evidence: dict[str, float] = {}
+        for group, weight, pattern in self._cues:
+            if weight > evidence.get(group, 0.0) and pattern.search(joined):
+                evidence[group] = weight
+        if _MASKED_SWEAR.search(text):
+            evidence["profanity"] = 0.55
+        compound = self._vader.polarity_scores(text)["compound"]
+        if compound < 0:
+            evidence["vader"] = -compound * self._params.vader_weight
+        if evidence:
+            intensity = _intensity(text)
+            if intensity:
+                evidence["intensity"] = intensity
+        elif compound > 0.5:
+            return 0.0, []
+        calm = 1.0
+        for weight in evidence.values():
+            calm *= 1.0 - weight
+        return 1.0 - calm, sorted(evidence)
+
+    async def check(self, text: str, ctx: TurnContext) -> Decision:
+        p = self._params
+        old = state_of(ctx.state, STATE_KEY)
+        scores = [float(s) for s in old.get("scores", ())][-p.history :]
+        complaints = int(old.get("complaints", 0))
+        turns = int(old.get("turns", 0)) + 1
+
+        message, cues = self.message_score(text)
+        score = message
+        if message >= p.complaint_level:
+            # The trend only lifts a message that is itself negative.
+            prior = max(scores[-3:], default=0.0)
+            score = 1 - (1 - message) * (1 - p.trend_weight * prior) * (
+                1 - p.complaint_weight * min(complaints, 3)
+            )
+            complaints += 1
+        scores.append(round(message, 3))
+        state: dict[str, Any] = {"scores": scores[-p.history :], "complaints": complaints, "turns": turns}
+
+        if score < p.threshold:
+            return carry_on(
+                self.name, text, reason="no sign of frustration", score=score, state={STATE_KEY: state}
+            )
+        severity: Severity = (
+            "high" if score >= p.high_threshold or _HIGH_SEVERITY.intersection(cues) else "normal"
+        )
+        return escalate(
+            self.name,
+            text,
+            reason=f"the customer is frustrated (score {score:.2f}; {', '.join(cues) or 'trend'})",
+            code=ReasonCode.FRUSTRATION,
+            score=score,
+            severity=severity,
+            state={STATE_KEY: {"scores": [], "complaints": 0, "turns": turns}},
+            cues=cues,
+            message_score=round(message, 3),
+        )
+
+
+def _intensity(text: str) -> float:
+    """Shouting and punctuation, as evidence that only counts next to negative evidence."""
+    weight = 0.0
+    caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    letters_words = len(re.findall(r"\b[A-Za-z]{3,}\b", text)) or 1
+    if len(caps) >= 3 and len(caps) / letters_words >= 0.5:
+        weight = max(weight, 0.35)
+    elif caps:
+        weight = max(weight, 0.15)
+    if "!!!" in text:
+        weight = max(weight, 0.3)
+    elif "!!" in text or "?!" in text or "!?" in text:
+        weight = max(weight, 0.2)
+    if "??" in text:
+        weight = max(weight, 0.2)
+    if _REPEATED_LETTERS.search(text):
+        weight = max(weight, 0.1)
+    return weight

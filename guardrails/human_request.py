@@ -1,0 +1,185 @@
+"""The ``human_request`` input guardrail: the customer asks for a person, and gets one.
+
+Always honoured: any explicit ask escalates with reason ``customer_request``. Explicit
+means a request shape around a word for a person ("can I speak to a manager", "get me a
+real person", "transfer me to an agent", "I don't want to talk to a bot"), or a message
+that is nothing but such a word and filler ("agent", "human pls", "REPRESENTATIVE!!").
+Other senses stay quiet: "I'm human resources manager", "the agent in my order said",
+"my network operator", "I talked to someone yesterday", "I don't need an agent".
+
+Typos are tolerated by mapping every word within one edit of a person word ("agnet",
+"represenative", "humna", "supervsior") to it before the patterns run; the neighbour
+table is built once, so a message costs one dictionary lookup per word.
+
+Stateless: only the newest message is judged. Annotations: ``severity``, ``kind``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+
+from guardrails.base import Decision, Params, ReasonCode, TurnContext
+from guardrails.handoff import Severity, carry_on, escalate
+from guardrails.lexicon import NEGATORS, words
+from guardrails.resources import Resources
+
+# Canonical word -> spellings. Typos within one edit of the long ones are added by code.
+_PERSON_WORDS = {
+    "agent": ("agent", "agents", "agnet", "agen"),
+    "rep": ("rep", "reps", "representative", "representatives", "represenative", "reprasentative",
+            "representitive", "repersentative", "representive", "reprensentative", "reprsentative"),
+    "human": ("human", "humans", "humna", "huma", "hooman", "humen", "humann"),
+    "person": ("person", "persons", "peron", "perosn", "persn", "pesron", "personn"),
+    "operator": ("operator", "operater", "oprator", "opperator"),
+    "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
+                "supervsior", "superviser", "boss"),
+    "staff": ("staff", "employee", "advisor", "adviser", "associate"),
+    "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1"),
+    "talk": ("talk", "speak", "chat", "tlak", "speek", "spek", "soeak", "speal", "tallk"),
+}  # fmt: skip
+_FUZZY = (
+    "agent",
+    "representative",
+    "human",
+    "person",
+    "operator",
+    "manager",
+    "supervisor",
+    "someone",
+    "somebody",
+)
+_REAL_WORDS = frozenset((
+    "managed", "manages", "manger", "gent", "argent", "humane", "persona", "parson", "someones",
+    "agenda",
+))  # fmt: skip
+# Multi-word phrases folded to one word before the patterns run.
+_FOLD = [
+    (re.compile(r"\bhuman (?:resources|error|rights|nature|body|being s)\b"), "hr"),
+    (re.compile(r"\b(?:customer|client) (?:service|support|care)\b|\blive (?:talk|support|help)\b"), "staff"),
+    (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
+    (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
+]
+_FILLER = frozenset((
+    "please", "pls", "plz", "plse", "now", "a", "an", "the", "real", "live", "actual", "i", "me",
+    "want", "need", "get", "give", "just", "ok", "okay", "hi", "hello", "hey", "can", "could", "may",
+    "speak", "talk", "to", "with", "any", "your", "one", "asap", "immediately", "right", "for", "some",
+    "send", "id", "like", "would", "talk", "chat", "yes", "yeah", "yo", "u", "you", "one", "thanks",
+    "thank",
+))  # fmt: skip
+_TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
+_PATTERNS = {
+    "talk": re.compile(rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"),
+    "transfer": re.compile(
+        rf"\b(?:transfer|connect|escalate|forward|pass|redirect) (?:me|us|this|my \w+|it) (?:\w+ ){{0,2}}?"
+        rf"(?:to|with) (?:\w+ ){{0,2}}?(?:{_TARGET}|someone)\b"
+        r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
+    ),
+    "ask": re.compile(
+        rf"\b(?:want|need|get|gimme|bring|fetch|request|requesting|prefer|demand|like|ask for|asking for)"
+        rf" (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
+        r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
+        rf"|\bis there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
+        rf"|\b(?:{_TARGET}|someone) (?:\w+ )?(?:call|phone|ring) (?:me|us)\b"
+    ),
+    "refuse_bot": re.compile(
+        r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
+        r" (?:\w+ ){0,4}?(?:bot|bots|robot|robots|machine|ai|chatbot|computer|automated)\b"
+    ),
+}
+
+
+@cache
+def _canonical() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for canon, forms in _PERSON_WORDS.items():
+        for form in forms:
+            table[form] = canon
+    for word in _FUZZY:
+        canon = table[word]
+        for typo in _edits1(word):
+            if typo not in _REAL_WORDS:
+                table.setdefault(typo, canon)
+    return table
+
+
+def _edits1(word: str) -> Iterable[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    yield from (a + b[1:] for a, b in splits if b)
+    yield from (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    yield from (a + c + b[1:] for a, b in splits if b for c in letters)
+    yield from (a + c + b for a, b in splits for c in letters)
+
+
+class HumanRequestParams(Params):
+    severity: Severity = "normal"
+    typo_tolerance: bool = True
+    # Tenant additions, regexes on the lower-cased message ("call me back", a brand word).
+    extra_patterns: tuple[str, ...] = ()
+    # Regexes that veto a match (a product called "Agent Pro").
+    ignore_patterns: tuple[str, ...] = ()
+    max_standalone_words: int = Field(default=6, ge=1, le=20)
+
+    @field_validator("extra_patterns", "ignore_patterns")
+    @classmethod
+    def _valid_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            re.compile(pattern)
+        return value
+
+
+class HumanRequestGuardrail:
+    name: ClassVar[str] = "human_request"
+    Params: ClassVar[type[HumanRequestParams]] = HumanRequestParams
+
+    def __init__(self, *, params: HumanRequestParams, resources: Resources) -> None:
+        self._params = params
+        self._table = (
+            _canonical()
+            if params.typo_tolerance
+            else {form: canon for canon, forms in _PERSON_WORDS.items() for form in forms}
+        )
+        self._extra = [re.compile(p, re.IGNORECASE) for p in params.extra_patterns]
+        self._ignore = [re.compile(p, re.IGNORECASE) for p in params.ignore_patterns]
+
+    def kind(self, text: str) -> str | None:
+        """Which request shape the message has ("talk", "standalone", ...), or None."""
+        if any(p.search(text) for p in self._ignore):
+            return None
+        if any(p.search(text) for p in self._extra):
+            return "tenant_pattern"
+        tokens = [self._table.get(w, w) for w in words(text)]
+        if not tokens:
+            return None
+        canon = " ".join(tokens)
+        for pattern, replacement in _FOLD:
+            canon = pattern.sub(replacement, canon)
+        for kind, pattern in _PATTERNS.items():
+            for match in pattern.finditer(canon):
+                before = canon[: match.start()].split()[-3:]
+                if kind == "refuse_bot" or not NEGATORS.intersection(before):
+                    return kind
+        content = [t for t in canon.split() if t not in _FILLER]
+        targets = {"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"}
+        if content and len(canon.split()) <= self._params.max_standalone_words and set(content) <= targets:
+            return "standalone"
+        return None
+
+    async def check(self, text: str, ctx: TurnContext) -> Decision:
+        kind = self.kind(text)
+        if kind is None:
+            return carry_on(self.name, text, reason="no request for a person")
+        return escalate(
+            self.name,
+            text,
+            reason=f"the customer asked for a person ({kind})",
+            code=ReasonCode.CUSTOMER_REQUEST,
+            score=0.95,
+            severity=self._params.severity,
+            kind=kind,
+        )
