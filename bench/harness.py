@@ -148,3 +148,37 @@ async def drive(
 def latency_row(label: str, values: list[float]) -> str:
     p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
     return f"{label:<24}{p50:>9.2f}{p95:>9.2f}{p99:>9.2f}"
+
+
+async def drive_conversations(
+    url: str, *, headers: dict[str, str], conversations: list[list[str]], concurrency: int
+) -> tuple[list[float], float, int]:
+    """Plays each conversation turn by turn (resending the history, as Chat Completions
+    clients do), ``concurrency`` conversations at a time. Returns per-turn latencies (ms),
+    turns/s and the number of turns."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        queue = iter(conversations)
+
+        async def worker() -> None:
+            for turns in queue:
+                history: list[dict[str, str]] = []
+                conversation_headers = dict(headers)
+                for text in turns:
+                    history.append({"role": "user", "content": text})
+                    started = time.perf_counter()
+                    response = await client.post(
+                        url, json={"model": "bench", "messages": history}, headers=conversation_headers
+                    )
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        raise SystemExit(f"unexpected status {response.status_code}")
+                    conversation_headers["X-Conversation-Id"] = response.headers["x-conversation-id"]
+                    reply = response.json()["choices"][0]["message"]["content"]
+                    history.append({"role": "assistant", "content": reply})
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, len(latencies) / elapsed, len(latencies)

@@ -4,10 +4,13 @@
    full small pipeline, Presidio's default recognizers, analyze + anonymize) called once
    per message sequentially; and Candor's own engine called the same way.
 2. Candor (default policy: normalize + pii + pii_leak + disclosure, audit on) in front of
-   a zero-latency backend; every turn is a new conversation with a new, unique message
-   (no cache hits), at concurrency 1 and 32. The `pii` guardrail's own latency per
-   message is read back from the audit trail (each decision records it); turns/s is
-   end to end.
+   a zero-latency backend, at concurrency 1 and 32, in two workloads:
+   - worst case: every turn is a new conversation whose one message is new and holds
+     PII (no cache hits; a vault key and entries are written every turn);
+   - conversations: 5-turn conversations, the client resending the whole history each
+     turn, PII in most customer messages.
+   The `pii` guardrail's own latency per message is read back from the audit trail (each
+   decision records it); turns/s is end to end.
 
     .venv/bin/python bench/pii_latency.py [--messages 1000]
 
@@ -26,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import candor_stack, drive, latency_row
+from harness import candor_stack, drive, drive_conversations, latency_row
 from pii_accuracy import generate_corpus
 
 
@@ -86,9 +89,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
     args = parser.parse_args()
-    corpus = [m.text for m in generate_corpus(args.messages * 3, seed=23)]
+    corpus = [m.text for m in generate_corpus(args.messages * 6, seed=23)]
     # Unique texts only: a repeated text would be a cache hit.
-    texts = list(dict.fromkeys(corpus))[: args.messages * 2 + 200]
+    texts = list(dict.fromkeys(corpus))
 
     baseline_texts = texts[: args.messages]
     stock = stock_presidio_rate(baseline_texts)
@@ -101,6 +104,7 @@ async def main() -> None:
         chat = {"Authorization": f"Bearer {stack.keys['chat']}"}
         url = f"{stack.candor_url}/v1/chat/completions"
         offset = 0
+        print("worst case: a new conversation with a new PII message every turn\n")
         for concurrency, turns in ((1, args.messages // 2), (32, args.messages)):
             batch = texts[offset : offset + turns + 50]
             offset += turns + 50
@@ -122,6 +126,21 @@ async def main() -> None:
                 f"  turns/s: {tps:.0f} ({tps / stock:.2f}x stock Presidio sequential, "
                 f"{tps / lean:.2f}x Candor's engine sequential)\n"
             )
+
+        conversations = [texts[offset + 5 * i : offset + 5 * i + 5] for i in range(args.messages // 5)]
+        for concurrency in (1, 32):
+            before = len(await pii_latencies(stack.candor_url, stack.keys["auditor"]))
+            chosen = conversations[: len(conversations) // (4 if concurrency == 1 else 1)]
+            turn_ms, tps, turns = await drive_conversations(
+                url, headers=chat, conversations=chosen, concurrency=concurrency
+            )
+            await asyncio.sleep(0.5)
+            pii_ms = (await pii_latencies(stack.candor_url, stack.keys["auditor"]))[before:]
+            print(f"through Candor, 5-turn conversations, concurrency {concurrency}, {turns} turns")
+            print(f"{'latency (ms)':<24}{'p50':>9}{'p95':>9}{'p99':>9}")
+            print(latency_row("  pii guardrail", pii_ms))
+            print(latency_row("  whole turn", turn_ms))
+            print(f"  turns/s: {tps:.0f} ({tps / stock:.2f}x stock Presidio sequential)\n")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ _PATTERNS = (
         r"(?:there|on the other end|behind this|reading this|typing|answering|replying|responding"
         r"|on this chat)\b"
     ),
-    re.compile(rf"^(?:you|u|ur) {_ARTICLE}{_BOT}$|^{_BOT}$"),
+    re.compile(rf"^(?:(?:hey|wait|hmm|so|ok|um|uh|lol|oh|and) )*(?:(?:you|u|ur) {_ARTICLE})?{_BOT}$"),
     re.compile(rf"\b(?:{_BOT}|{_PERSON}) or (?:a |an )?(?:{_BOT}|{_PERSON}){_END}"),
     re.compile(
         r"\b(?:is this|are these|are you|are your|is your) (?:chat |reply |replies |answers? |messages? "

@@ -46,15 +46,18 @@ _N = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th|umpteenth|hu
 _CUES: tuple[tuple[str, float, str], ...] = (
     ("repeat_contact", 0.6, rf"\b{_N} time\b|\b(?:how many|so many|countless|multiple|several|numerous|"
      r"\w+ different) times\b|\bagain and again\b|\bover and over\b|\byet again\b|\bkeep (?:asking|telling|"
-     r"calling|getting|saying|repeating|explaining)\b|\bevery time i\b"),
+     r"calling|getting|saying|repeating|explaining)\b|\bevery time i\b|\b(?:explained|asked|told you|said|"
+     r"written|called|contacted|emailed|messaged|chased)(?: this| you| it| about this| about it)? (?:twice|"
+     r"\d+ times|three times|four times|five times|several times|many times|multiple times)\b"),
     ("already_said", 0.3, r"\b(?:already|i have|ive) (?:told|explained|asked|said|called|contacted|sent|"
      r"given|provided|tried|done)\b|\bas i said\b|\bi said\b"),
     ("waiting", 0.45, r"\bstill (?:nothing|no|not|waiting|havent|hasnt|doesnt|dont|isnt|broken|missing|"
      r"no sign|charged|unresolved)\b|\b(?:waited|waiting|been waiting) (?:for )?(?:\w+ )?(?:\w+ )?(?:days|"
      r"weeks|months|hours|ages|forever|an hour)\b|\b(?:over|almost|nearly|more than) (?:a|an|one|two|"
-     r"three|four|five|six|\d+) (?:weeks|months|week|month)\b|\bages\b|\bforever\b"),
+     r"three|four|five|six|\d+) (?:weeks|months|week|month)\b|\b(?:for|takes|taking|taken|took) (?:ages|"
+     r"forever)\b"),
     ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ )?(?:answers|answered|replies|replied|responds|"
-     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|bothered)\b|"
+     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|bothered)\b|"
      r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|\b(?:no|zero|not a "
      r"single|not one) (?:reply|response|answer|update|call back|callback|email back)\b|\bignor(?:ed|ing) "
      r"(?:me|my)\b|\bnot (?:answering|responding|replying)\b|\bghost(?:ed|ing)\b"),
@@ -63,7 +66,7 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\bridiculous\b|\babsurd\b|\boutrageous\b|\ba joke\b|\bpathetic\b|\buseless\b|\bhopeless\b|"
      r"\bincompetent\b|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
-     r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoyed|upset|"
+     r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
      r"pissed)\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
      r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bright now\b|"
@@ -84,7 +87,9 @@ _CUES: tuple[tuple[str, float, str], ...] = (
 )  # fmt: skip
 _HIGH_SEVERITY = frozenset({"profanity", "insult"})
 _MASKED_SWEAR = re.compile(r"\b[fs][*#@$!%]{2,}\w*|\b(?:f|sh)[*#@]+[kt]\b|[@#$%&*!]{4,}", re.IGNORECASE)
-_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_LETTER_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _ACRONYMS = frozenset((
     "UPS", "DHL", "USPS", "FEDEX", "TNT", "DPD", "GLS", "USA", "UK", "EU", "ID", "PIN", "SMS", "API",
     "URL", "FAQ", "CEO", "TV", "PC", "NYC", "ETA",
@@ -93,7 +98,7 @@ _REPEATED_LETTERS = re.compile(r"([a-z])\1{3,}", re.IGNORECASE)
 
 
 class FrustrationParams(Params):
-    threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    threshold: float = Field(default=0.45, gt=0.0, le=1.0)
     high_threshold: float = Field(default=0.85, gt=0.0, le=1.0)  # severity "high" from here
     vader_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     trend_weight: float = Field(default=0.4, ge=0.0, le=1.0)  # times the highest recent score
@@ -134,19 +139,21 @@ class FrustrationGuardrail:
         joined = " ".join(words(text))
         evidence: dict[str, float] = {}
         for group, weight, pattern in self._cues:
-            if weight > evidence.get(group, 0.0) and pattern.search(joined):
-                evidence[group] = weight
+            hits = len(pattern.findall(joined))
+            if hits:
+                # A second cue of the same kind ("waited two weeks ... still nothing") adds to it.
+                evidence[group] = max(evidence.get(group, 0.0), 1 - (1 - weight) ** min(hits, 2))
         if _MASKED_SWEAR.search(text):
             evidence["profanity"] = 0.55
         compound = self._vader.polarity_scores(text)["compound"]
         if compound < 0:
             evidence["vader"] = -compound * self._params.vader_weight
-        if evidence:
-            intensity = _intensity(text)
-            if intensity:
-                evidence["intensity"] = intensity
-        elif compound > 0.5:
-            return 0.0, []
+        intensity, shouting = _intensity(text)
+        if shouting and compound <= 0.6:
+            # "WHERE IS MY ORDER??": shouting a question is frustration on its own.
+            evidence["shouting"] = 0.5
+        elif evidence and intensity:
+            evidence["intensity"] = intensity
         calm = 1.0
         for weight in evidence.values():
             calm *= 1.0 - weight
@@ -160,6 +167,7 @@ class FrustrationGuardrail:
         turns = int(old.get("turns", 0)) + 1
 
         message, cues = self.message_score(text)
+        message = round(message, 3)  # 1 - (1 - 0.45) must compare equal to a 0.45 threshold
         score = message
         if message >= p.complaint_level:
             # The trend only lifts a message that is itself negative.
@@ -168,7 +176,8 @@ class FrustrationGuardrail:
                 1 - p.complaint_weight * min(complaints, 3)
             )
             complaints += 1
-        scores.append(round(message, 3))
+        score = round(score, 3)
+        scores.append(message)
         state: dict[str, Any] = {"scores": scores[-p.history :], "complaints": complaints, "turns": turns}
 
         if score < p.threshold:
@@ -191,15 +200,17 @@ class FrustrationGuardrail:
         )
 
 
-def _intensity(text: str) -> float:
-    """Shouting and punctuation, as evidence that only counts next to negative evidence."""
-    weight = 0.0
-    caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
-    letters_words = len(re.findall(r"\b[A-Za-z]{3,}\b", text)) or 1
-    if len(caps) >= 3 and len(caps) / letters_words >= 0.5:
-        weight = max(weight, 0.35)
-    elif caps:
-        weight = max(weight, 0.15)
+def _intensity(text: str) -> tuple[float, bool]:
+    """Capitals and punctuation: a weight that only counts next to negative evidence, and
+    whether the message is shouted (mostly capitals, with "??" or "!!")."""
+    weight, shouting = 0.0, False
+    for sentence in _SENTENCE_END.split(text):
+        caps = [w for w in _CAPS_WORD.findall(sentence) if w not in _ACRONYMS]
+        if len(caps) >= 3 and len(caps) / (len(_LETTER_WORD.findall(sentence)) or 1) >= 0.6:
+            weight = max(weight, 0.35)
+            shouting = shouting or any(p in sentence for p in ("??", "!!", "?!", "!?"))
+        elif caps:
+            weight = max(weight, 0.15)
     if "!!!" in text:
         weight = max(weight, 0.3)
     elif "!!" in text or "?!" in text or "!?" in text:
@@ -208,4 +219,4 @@ def _intensity(text: str) -> float:
         weight = max(weight, 0.2)
     if _REPEATED_LETTERS.search(text):
         weight = max(weight, 0.1)
-    return weight
+    return weight, shouting

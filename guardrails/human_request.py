@@ -63,14 +63,22 @@ _FOLD = [
     (re.compile(r"\b(?:customer|client) (?:service|support|care)\b|\blive (?:talk|support|help)\b"), "staff"),
     (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
+    (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
 ]
 _FILLER = frozenset((
     "please", "pls", "plz", "plse", "now", "a", "an", "the", "real", "live", "actual", "i", "me",
     "want", "need", "get", "give", "just", "ok", "okay", "hi", "hello", "hey", "can", "could", "may",
     "speak", "talk", "to", "with", "any", "your", "one", "asap", "immediately", "right", "for", "some",
     "send", "id", "like", "would", "talk", "chat", "yes", "yeah", "yo", "u", "you", "one", "thanks",
-    "thank",
+    "thank", "sorry", "but", "honestly", "so", "well", "um", "hmm", "already", "again", "seriously",
 ))  # fmt: skip
+_TARGETS = frozenset({"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"})
+_SENTENCE = re.compile(r"[.!?;\n]+")
+_PLEASE = re.compile(r"\b(?:please|pls|plz|now|asap)\b")
+_CLAUSE = re.compile(r"[.!?;,\n]+")
+# What may trail a bare request: "agent please about order 123".
+_TAIL = re.compile(r"\b(?:about|regarding|re|for|with|on) (?:my |the |an? |this )?(?:order|account|bill|refund|"
+                   r"delivery|parcel|package|payment|subscription|issue|problem)\b.*$")
 _TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
 _PATTERNS = {
     "talk": re.compile(rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"),
@@ -80,10 +88,11 @@ _PATTERNS = {
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
     ),
     "ask": re.compile(
-        rf"\b(?:want|need|get|gimme|bring|fetch|request|requesting|prefer|demand|like|ask for|asking for)"
+        rf"\b(?:want|need|get|give|gimme|have|bring|fetch|request|requesting|prefer|demand|like|ask for|asking for)"
         rf" (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
         r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
         rf"|\bis there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
+        r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ )?(?:call|phone|ring) (?:me|us)\b"
     ),
     "refuse_bot": re.compile(
@@ -153,22 +162,33 @@ class HumanRequestGuardrail:
             return None
         if any(p.search(text) for p in self._extra):
             return "tenant_pattern"
-        tokens = [self._table.get(w, w) for w in words(text)]
-        if not tokens:
-            return None
-        canon = " ".join(tokens)
+        # Patterns run per sentence, so a negator in one ("still no parcel.") cannot
+        # cancel a request in the next ("Get me a human.").
+        for sentence in _SENTENCE.split(text):
+            canon = self._canon(sentence)
+            for kind, pattern in _PATTERNS.items():
+                for match in pattern.finditer(canon):
+                    before = canon[: match.start()].split()[-3:]
+                    if kind == "refuse_bot" or not NEGATORS.intersection(before):
+                        return kind
+        # "agent", "Sorry but human pls", "representative please about order 123": a clause
+        # that is nothing but a person word and filler - the first or last one, or one with a
+        # "please" in it (so "my boss, the manager, wants ..." stays quiet).
+        parts = [c for c in (self._canon(c) for c in _CLAUSE.split(text)) if c]
+        for i, clause in enumerate(parts):
+            if 0 < i < len(parts) - 1 and not _PLEASE.search(clause):
+                continue
+            head = _TAIL.sub("", clause).split()
+            content = [t for t in head if t not in _FILLER and not t.isdigit()]
+            if content and len(head) <= self._params.max_standalone_words and set(content) <= _TARGETS:
+                return "standalone"
+        return None
+
+    def _canon(self, text: str) -> str:
+        canon = " ".join(self._table.get(w, w) for w in words(text))
         for pattern, replacement in _FOLD:
             canon = pattern.sub(replacement, canon)
-        for kind, pattern in _PATTERNS.items():
-            for match in pattern.finditer(canon):
-                before = canon[: match.start()].split()[-3:]
-                if kind == "refuse_bot" or not NEGATORS.intersection(before):
-                    return kind
-        content = [t for t in canon.split() if t not in _FILLER]
-        targets = {"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"}
-        if content and len(canon.split()) <= self._params.max_standalone_words and set(content) <= targets:
-            return "standalone"
-        return None
+        return canon
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         kind = self.kind(text)
