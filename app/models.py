@@ -5,12 +5,14 @@ from app.conversations.models import Conversation, Message
 from app.conversations.vault_models import SubjectKey, VaultEntry
 from app.db import Base
 from app.tenants.models import ApiKey, PolicyVersion, Tenant
+from escalation.models import Handoff
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
     "Conversation",
+    "Handoff",
     "Message",
     "PolicyVersion",
     "SubjectKey",

@@ -56,8 +56,10 @@ class Settings(BaseSettings):
     # Audit events are flushed in batches of up to this many, at least this often.
     audit_batch_size: int = Field(default=500, gt=0)
     audit_flush_interval_s: float = Field(default=0.05, gt=0)
-    # Worker threads for CPU-bound NLP (spaCy, Presidio).
+    # Threads that wait on CPU-bound NLP, and worker processes that run it (spaCy and
+    # Presidio on another core than the server). 0 processes: analyse in the threads.
     nlp_workers: int = Field(default=2, ge=1)
+    nlp_processes: int = Field(default=1, ge=0, le=16)
     # How long an authenticated key is trusted without asking the database again. A key
     # revoked through another replica stops working within this time (0 = always ask).
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)

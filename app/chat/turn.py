@@ -325,7 +325,9 @@ class TurnService:
             # on any replica, gives them the same tokens.
             async with self._gate.writing(self._sessionmaker) as session:
                 await conversations.ensure_stored(session=session, conversation=conversation)
-                await self._vault.save_new(session=session, conversation=conversation, tokens=tokens)
+                await self._vault.save_new(
+                    session=session, conversation=conversation, tokens=tokens, likely_new=is_new
+                )
         # A failed guardrail may have left PII in the text: it is neither stored nor sent.
         prepared.customer_text = (
             result.text if not result.failed else "[message withheld: a guardrail failed]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -43,4 +43,7 @@ class Message(Base):
     # customer | ai | agent | system
     author_kind: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
+    # Hidden from the customer: agents' notes, and hand-back notes meant for the bot.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    author_name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # an agent's display name
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

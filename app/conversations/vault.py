@@ -9,11 +9,13 @@ row or conversation does not decrypt. Anonymous customers get a key per conversa
 from __future__ import annotations
 
 import os
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conversations.models import Conversation
@@ -22,6 +24,17 @@ from app.db import new_id, table_of, utcnow
 from guardrails.pii_tokens import PiiTokens
 
 _NONCE = 12
+_KEY_QUERY = select(SubjectKey.id, SubjectKey.wrapped_key).where(
+    SubjectKey.tenant_id == bindparam("tenant_id"), SubjectKey.subject == bindparam("subject")
+)
+_INSERT_KEY = {
+    "sqlite": sqlite_insert(table_of(SubjectKey)).on_conflict_do_nothing(
+        index_elements=["tenant_id", "subject"]
+    ),
+    "postgresql": postgresql_insert(table_of(SubjectKey)).on_conflict_do_nothing(
+        index_elements=["tenant_id", "subject"]
+    ),
+}
 
 
 def subject_of(conversation: Conversation) -> str:
@@ -56,12 +69,24 @@ class Vault:
             entries.append((token, entity_type, value.decode()))
         return PiiTokens(entries)
 
-    async def save_new(self, *, session: AsyncSession, conversation: Conversation, tokens: PiiTokens) -> int:
-        """Stores the entries issued this turn; the conversation row must exist."""
+    async def save_new(
+        self,
+        *,
+        session: AsyncSession,
+        conversation: Conversation,
+        tokens: PiiTokens,
+        likely_new: bool = False,
+    ) -> int:
+        """Stores the entries issued this turn; the conversation row must exist.
+        ``likely_new``: the conversation started this turn (a hint that saves a lookup)."""
         new = tokens.new_entries()
         if not new:
             return 0
-        key_id, key = await self._subject_key(session=session, conversation=conversation)
+        key_id, key = await self._subject_key(
+            session=session,
+            conversation=conversation,
+            likely_new=likely_new and not conversation.customer_pseudonym,
+        )
         cipher = AESGCM(key)
         now = utcnow()
         rows = []
@@ -82,33 +107,35 @@ class Vault:
         await session.execute(insert(table_of(VaultEntry)), rows)
         return len(rows)
 
-    async def _subject_key(self, *, session: AsyncSession, conversation: Conversation) -> tuple[str, bytes]:
+    async def _subject_key(
+        self, *, session: AsyncSession, conversation: Conversation, likely_new: bool
+    ) -> tuple[str, bytes]:
+        """The subject's key, created on first use. A subject seen before is looked up
+        first; a new anonymous conversation's subject cannot exist yet, so its key is
+        inserted first (one statement, not three)."""
         subject = subject_of(conversation)
         tenant_id = conversation.tenant_id
-        query = select(SubjectKey.id, SubjectKey.wrapped_key).where(
-            SubjectKey.tenant_id == tenant_id, SubjectKey.subject == subject
+        if not likely_new:
+            row = (await session.execute(_KEY_QUERY, {"tenant_id": tenant_id, "subject": subject})).first()
+            if row is not None:
+                return row[0], self._unwrap(row[1], tenant_id=tenant_id, subject=subject)
+        key = AESGCM.generate_key(bit_length=256)
+        key_id = new_id()
+        values = {
+            "id": key_id,
+            "tenant_id": tenant_id,
+            "subject": subject,
+            "wrapped_key": self._wrap_key(key, tenant_id=tenant_id, subject=subject),
+            "created_at": utcnow(),
+        }
+        # Two turns of one new customer may race here; both end up with the same key.
+        inserted = cast(
+            "CursorResult[Any]", await session.execute(_INSERT_KEY[session.get_bind().dialect.name], values)
         )
-        row = (await session.execute(query)).first()
-        if row is None:
-            key = AESGCM.generate_key(bit_length=256)
-            values = {
-                "id": new_id(),
-                "tenant_id": tenant_id,
-                "subject": subject,
-                "wrapped_key": self._wrap_key(key, tenant_id=tenant_id, subject=subject),
-                "created_at": utcnow(),
-            }
-            dialect = session.get_bind().dialect.name
-            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            # Two turns of one new customer may race here; both end up with the same key.
-            await session.execute(
-                upsert(SubjectKey)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["tenant_id", "subject"])
-            )
-            row = (await session.execute(query)).one()
-        key_id, wrapped = row
-        return key_id, self._unwrap(wrapped, tenant_id=tenant_id, subject=subject)
+        if inserted.rowcount == 1:
+            return key_id, key
+        row = (await session.execute(_KEY_QUERY, {"tenant_id": tenant_id, "subject": subject})).one()
+        return row[0], self._unwrap(row[1], tenant_id=tenant_id, subject=subject)
 
     def _wrap_key(self, key: bytes, *, tenant_id: str, subject: str) -> bytes:
         nonce = os.urandom(_NONCE)
