@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from escalation_corpus import HELD_OUT, Conversation, Message, conversations, tuned_messages
+from escalation_corpus import HELD_OUT, HELD_OUT_V1, Conversation, Message, conversations, tuned_messages
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -70,7 +70,9 @@ def fired(decisions: Iterable[Decision]) -> set[str]:
     for d in decisions:
         if d.guardrail == "sensitive_topic" and d.action is Action.ESCALATE:
             out.update(f"topic:{t}" for t in d.annotations["topics"])
-        elif d.action is Action.ESCALATE or (d.action is Action.ANNOTATE and d.annotations.get("answer_directly")):
+        elif d.action is Action.ESCALATE or (
+            d.action is Action.ANNOTATE and d.annotations.get("answer_directly")
+        ):
             out.add(d.guardrail)
     return out
 
@@ -81,7 +83,9 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-async def score_messages(det: Detectors, messages: list[Message], title: str, show_errors: bool) -> dict[str, Any]:
+async def score_messages(
+    det: Detectors, messages: list[Message], title: str, show_errors: bool
+) -> dict[str, Any]:
     counts: dict[str, Counter[str]] = {}
     neutral: Counter[str] = Counter()
     neutral_fp: Counter[str] = Counter()
@@ -154,7 +158,9 @@ async def score_conversations(det: Detectors, convs: list[Conversation], show_er
             ):
                 errors.append(f"  [{conv.kind}] {detector} fired at {turns}, expected {window}")
     kinds = Counter(c.kind for c in convs)
-    print(f"\n== multi-turn: {len(convs)} conversations ({', '.join(f'{k} {n}' for k, n in kinds.items())}) ==")
+    print(
+        f"\n== multi-turn: {len(convs)} conversations ({', '.join(f'{k} {n}' for k, n in kinds.items())}) =="
+    )
     for detector, c in counts.items():
         p, r, f = prf(c["tp"], c["fp"], c["fn"])
         print(f"{detector:14} conversations {c['tp'] + c['fn']:>4}  prec {p:.3f}  recall {r:.3f}  f1 {f:.3f}")
@@ -186,14 +192,19 @@ async def main() -> None:
         await det.turn(m.text, {})
     det.latencies_ms.clear()
     tuned_results = await score_messages(det, tuned, "tuned set (templates)", args.errors)
-    held_results = await score_messages(det, HELD_OUT, "held-out set (not tuned on)", args.errors)
+    await score_messages(
+        det, HELD_OUT_V1, "held-out v1 (seen: lexicons widened after its first run)", args.errors
+    )
+    held_results = await score_messages(
+        det, HELD_OUT, "held-out v2 (written after tuning, never tuned on)", args.errors
+    )
     await score_conversations(det, convs, args.errors)
     lat = sorted(det.latencies_ms)
     p95 = lat[int(len(lat) * 0.95)]
     print(f"\nlatency, all five detectors per message: p50 {statistics.median(lat):.3f} ms, p95 {p95:.3f} ms "
           f"over {len(lat)} messages (target p50 <= 1 ms)")  # fmt: skip
     check_targets(tuned_results, "tuned")
-    check_targets(held_results, "held-out")
+    check_targets(held_results, "held-out v2")
 
 
 if __name__ == "__main__":

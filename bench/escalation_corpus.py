@@ -1,11 +1,15 @@
+# ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
 """The labelled corpus for ``bench/escalation_accuracy.py``.
 
 Two parts, kept apart on purpose:
 
 * ``tuned_messages`` / ``conversations``: generated from templates with Faker values.
   The detectors were tuned while looking at these.
-* ``HELD_OUT``: phrasings written separately, in other words than the templates, and
-  NOT used to tune the detectors. Report both; trust the held-out numbers more.
+* ``HELD_OUT_V1``: phrasings written separately from the templates. Its first run was
+  reported untouched (see the module's git history / the report); after that run the
+  lexicons were widened with its misses in mind, so it is no longer a clean test.
+* ``HELD_OUT``: a second set, written after all tuning and run once, never tuned on.
+  Trust these numbers most.
 
 A label is the set of detectors expected to fire: ``human_request``, ``frustration``,
 ``bot_question``, or ``topic:<name>`` for ``sensitive_topic``. An empty set is neutral.
@@ -260,7 +264,7 @@ _HARD_NEG = [
 ]  # fmt: skip
 
 # ---- held out: written separately, never used for tuning ------------------------------
-HELD_OUT: list[Message] = [
+HELD_OUT_V1: list[Message] = [
     *(_m(t, "held_out:human_request", "human_request") for t in [
         "Could you get a real human on the line?", "I'd prefer talking to a member of staff",
         "pls connect me to a live agent", "Need a person. Not a bot.", "is there any way to speak to someone real",
@@ -335,12 +339,86 @@ HELD_OUT: list[Message] = [
 ]  # fmt: skip
 
 
+# Written after tuning finished; run once, never tuned on.
+HELD_OUT: list[Message] = [
+    *(_m(t, "held_out:human_request", "human_request") for t in [
+        "Can I please be put in touch with an employee?", "ring me back with a real person please",
+        "i want to speak to the person in charge", "Please pass me to a human colleague",
+        "any humans around? I need one", "Let me talk to somebody who can actually fix this",
+        "I insist on speaking with a representative", "can you get your manager", "staff member please",
+        "Put a human on please", "I need an actual agent, not automated replies", "talk to a live rep",
+        "Can I be connected to your support team?", "ok i give up, real person please", "Humans only please",
+    ]),
+    *(_m(t, "held_out:frustration", "frustration") for t in [
+        "I have literally been chasing this for a month", "Your service has been an absolute disaster",
+        "no response AGAIN. what a surprise", "I'm at the end of my rope with you lot",
+        "Honestly I'm disgusted by how I've been treated", "This is beyond a joke now",
+        "I keep being passed around and no one can help", "Stop wasting my time and refund me",
+        "5 calls, 3 emails, nothing. NOTHING.", "Why does nobody ever read what I write?!",
+        "I'm so done with this company", "Fix it or I'm cancelling everything, I mean it",
+    ]),
+    *(_m(t, "held_out:polite", *()) for t in [
+        "Not the end of the world, but my order is a day late.", "Could someone check why my refund is pending?",
+        "Small issue: the lid doesn't fit perfectly.", "I'd appreciate an update when you have one.",
+    ]),
+    *(_m(t, "held_out:self_harm", "topic:self_harm") for t in [
+        "I have the pills ready and I'm going to take them all", "I can't keep living like this, I want out",
+        "I've written my goodbye letters", "i feel like ending my life", "Some days I think about killing myself",
+        "what's the point of going on anymore", "I don't think I'll be alive tomorrow", "im gonna end it",
+    ]),
+    *(_m(t, "held_out:medical_emergency", "topic:medical_emergency") for t in [
+        "my toddler ate a dishwasher tablet", "my husband fell off the ladder and isn't moving",
+        "the power bank exploded and my hand is badly burned", "I think I'm having an asthma attack and can't breathe",
+    ]),
+    *(_m(t, "held_out:legal_threat", "topic:legal_threat") for t in [
+        "I'm instructing a lawyer about this", "I will be taking legal steps", "my attorney says you're liable",
+    ]),
+    *(_m(t, "held_out:bereavement", "topic:bereavement") for t in [
+        "the subscription belonged to my late mother", "my brother died in an accident, please close his account",
+        "we lost our daughter in May and the emails keep coming",
+    ]),
+    *(_m(t, "held_out:financial_hardship", "topic:financial_hardship") for t in [
+        "I'm out of work and can't make the payment", "the bill is more than I can afford right now",
+        "I'm drowning in debt",
+    ]),
+    *(_m(t, "held_out:fraud", "topic:fraud") for t in [
+        "someone is using my account to order stuff", "my credit card details were stolen",
+        "I never authorised that £300 payment",
+    ]),
+    *(_m(t, "held_out:harassment", "topic:harassment") for t in [
+        "your delivery guy keeps texting me creepy things", "a seller sent me abusive messages",
+        "my ex is harassing me through your app",
+    ]),
+    *(_m(t, "held_out:vulnerability", "topic:vulnerability") for t in [
+        "I have severe learning difficulties and can't follow the steps", "I'm 87 and don't understand apps",
+    ]),
+    *(_m(t, "held_out:bot_question", "bot_question") for t in [
+        "Is this a chatbot I'm talking to?", "am i talking to an actual human", "Are you a real person or a program?",
+        "be honest, are you AI?", "Is a human typing this?",
+    ]),
+    *(_m(t, "held_out:neutral", *()) for t in [
+        "Is the agent commission included in the price?", "Does the manager edition include support?",
+        "Human sizes or kids sizes?", "I need a person to sign for it, can I choose a time?",
+        "What's the representative APR on the loan?", "My husband's phone died so use my number",
+        "The film was killer, do you sell the soundtrack?", "I passed my exam so I'm getting the laptop now",
+        "Can I speak to the delivery driver through the app?", "Is there an operator fee?",
+        "Do you have live chat on weekends?", "Your bot was really helpful, thanks!",
+        "I'd like to end the trial before it renews.", "Who is your shipping partner?",
+        "Can you tell me the real price including tax?", "I'm a human rights lawyer looking for a gift",
+        "How do I add someone else to my account?", "Is the dead bolt lock in stock?",
+        "I'm going to order again next week", "My mum loves the shoes, thank you!",
+    ]),
+]  # fmt: skip
+
+
 def tuned_messages(seed: int) -> list[Message]:
     s = Slots(seed)
     out: list[Message] = []
 
     def hr(text: str) -> None:
-        out.append(_m(s.fill(s.pick(_HR_PREFIX) + text + s.pick(_HR_SUFFIX)), "human_request", "human_request"))
+        out.append(
+            _m(s.fill(s.pick(_HR_PREFIX) + text + s.pick(_HR_SUFFIX)), "human_request", "human_request")
+        )
 
     for verb in _HR_TALK:
         for noun in _HR_NOUNS:
@@ -414,7 +492,11 @@ def conversations(seed: int) -> list[Conversation]:
     for _ in range(30):  # the bot gives the same answer twice
         reply = s.pick(_GENERIC)
         q1, q2 = s.fill(s.pick(_QUESTIONS)), s.fill(s.pick(_QUESTIONS))
-        turns = [(q1, reply), (f"no, I mean {q2}", reply), ("that doesn't answer my question", s.pick(_GENERIC))]
+        turns = [
+            (q1, reply),
+            (f"no, I mean {q2}", reply),
+            ("that doesn't answer my question", s.pick(_GENERIC)),
+        ]
         out.append(Conversation("bot_repeat", turns, {"loop": (2, 2)}))
     for _ in range(30):  # two unhelpful bot replies in a row
         turns = [(s.fill(s.pick(_QUESTIONS)), s.pick(_FAILURES)), ("the thing I ordered, it's broken", s.pick(_FAILURES)),
@@ -438,7 +520,7 @@ def conversations(seed: int) -> list[Conversation]:
     for _ in range(50):  # ordinary conversations, with short repeats and clarifications
         order = s.fill("{order}")
         turns = [(s.pick(["hi", "hello", "hey"]), "Hi! How can I help?"),
-                 (f"I want to cancel my order", "Sure, which order would you like to cancel?"),
+                 ("I want to cancel my order", "Sure, which order would you like to cancel?"),
                  (f"cancel order {order} please", f"Order {order} is cancelled."),
                  ("ok", "Anything else?"), ("yes", "What else can I help with?"),
                  (s.fill(s.pick(_QUESTIONS)), s.fill(s.pick(_HELPFUL))), ("ok thanks", "You're welcome!")]  # fmt: skip

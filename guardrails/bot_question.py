@@ -45,7 +45,9 @@ _PERSON = (
 # talking to", "... there", so "is this real leather" and "a robot vacuum" stay quiet.
 _END = (
     r"(?=$| or | (?:i am|im|am i|that is|thats|who is|i m) (?:talking|speaking|chatting|texting|writing)"
-    r"| (?:answering|replying|responding|typing|reading|writing|talking|here|there|right|really|lol|too)\b"
+    r"| (?:answering|replying|responding|typing|reading|writing|talking|here|there|right|really|lol|too"
+    r"|huh)\b"
+    r"| (?:arent|aren t) you"
     r"| on the other| behind)"
 )
 _ARTICLE = r"(?:a |an |some |the |just a |just an |even a |really a |actually a |actually |really |even )?"
@@ -56,9 +58,14 @@ _PATTERNS = (
         rf"(?:real |actual |live )?(?:{_BOT}|{_PERSON}|someone real|anyone real){_END}"
     ),
     re.compile(rf"\bwho (?:am i|are we) (?:talking|chatting|speaking|writing) (?:to|with){_END}"),
-    re.compile(rf"\bis (?:this|it|that) {_ARTICLE}(?:{_BOT}|{_PERSON}|real person|(?:live )?chat bot){_END}"),
+    re.compile(
+        rf"\bis (?:this|it|that) {_ARTICLE}(?:{_BOT}|{_PERSON}|real person|(?:live )?chat bot)"
+        rf"(?: chat| service| system| reply| response| message| conversation| assistant| agent)?{_END}"
+    ),
+    re.compile(rf"\b(?:youre|you are|ur|u r) {_ARTICLE}{_BOT}{_END}"),
     re.compile(
         r"\b(?:is|are) (?:there )?(?:a |an )?(?:real |actual |live )?(?:person|human|someone|anyone|people) "
+        r"(?:real |actually |human )?"
         r"(?:there|on the other end|behind this|reading this|typing|answering|replying|responding"
         r"|on this chat)\b"
     ),
@@ -80,7 +87,10 @@ class BotQuestionParams(Params):
     @classmethod
     def _valid_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in value:
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regex: {exc}") from None
         return value
 
 

@@ -57,9 +57,11 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"three|four|five|six|\d+) (?:weeks|months|week|month)\b|\b(?:for|takes|taking|taken|took) (?:ages|"
      r"forever)\b"),
     ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ )?(?:answers|answered|replies|replied|responds|"
-     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|bothered)\b|"
-     r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|\b(?:no|zero|not a "
-     r"single|not one) (?:reply|response|answer|update|call back|callback|email back)\b|\bignor(?:ed|ing) "
+     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|"
+     r"bothered)\b|\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|"
+     r"\b(?:no|zero|not a single|not one) (?:reply|replies|response|responses|answer|answers|update|updates|"
+     r"call back|callback|email back)\b|\b(?:is|are) (?:no one|nobody) (?:helping|listening|responding|"
+     r"answering)\b|\bignor(?:ed|ing) "
      r"(?:me|my)\b|\bnot (?:answering|responding|replying)\b|\bghost(?:ed|ing)\b"),
     ("anger", 0.55, r"\bfed up\b|\bsick (?:and tired|of)\b|\bhad enough\b|\benough is enough\b|\bfuming\b|"
      r"\bfurious\b|\blivid\b|\boutraged?\b|\bdisgust(?:ed|ing)\b|\bappalled\b|\bunacceptable\b|"
@@ -67,10 +69,11 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\bincompetent\b|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
-     r"pissed)\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b"),
+     r"pissed)\b|\b(?:dont|doesnt|do not|does not) (?:even |really )?care\b|\bi swear\b|"
+     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
      r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bright now\b|"
-     r"\bimmediately\b|\basap\b|\bthis instant\b|\bat once\b"),
+     r"\bimmediately\b|\basap\b|\bthis instant\b"),
     ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
      r"\b(?:switching|moving|going|switch) to (?:a |another |your )?(?:competitor|another|someone else)\b|"
      r"\b(?:bad|1 star|one star|negative|terrible) review\b|\b(?:tell|telling|warn) (?:everyone|all my|"
@@ -85,6 +88,10 @@ _CUES: tuple[tuple[str, float, str], ...] = (
     ("insult", 0.6, r"\bidiot\w*\b|\bstupid\b|\bmoron\w*\b|\bdumb\b|\bclowns?\b|\bimbecile\w*\b|"
      r"\bbrainless\b|\bliars?\b|\bthie(?:f|ves)\b|\bcrooks?\b|\bcriminals?\b|\bamateurs?\b|\bjokers?\b"),
 )  # fmt: skip
+_HEDGE = re.compile(
+    r"\b(?:a bit|a little|slightly|somewhat|kind of|kinda|no big deal|no rush|not a big (?:deal|issue)|minor|"
+    r"just letting you know|no worries)\b"
+)
 _HIGH_SEVERITY = frozenset({"profanity", "insult"})
 _MASKED_SWEAR = re.compile(r"\b[fs][*#@$!%]{2,}\w*|\b(?:f|sh)[*#@]+[kt]\b|[@#$%&*!]{4,}", re.IGNORECASE)
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
@@ -112,7 +119,7 @@ class FrustrationParams(Params):
     @classmethod
     def _valid_cues(cls, value: dict[str, float]) -> dict[str, float]:
         for pattern, weight in value.items():
-            re.compile(pattern)
+            _valid_regex(pattern)
             if not 0.0 < weight <= 1.0:
                 raise ValueError("extra_cues weights must be in (0, 1]")
         return value
@@ -148,8 +155,8 @@ class FrustrationGuardrail:
         compound = self._vader.polarity_scores(text)["compound"]
         if compound < 0:
             evidence["vader"] = -compound * self._params.vader_weight
-        intensity, shouting = _intensity(text)
-        if shouting and compound <= 0.6:
+        intensity, shouted = _intensity(text)
+        if any(self._vader.polarity_scores(s)["compound"] <= 0.1 for s in shouted):
             # "WHERE IS MY ORDER??": shouting a question is frustration on its own.
             evidence["shouting"] = 0.5
         elif evidence and intensity:
@@ -157,7 +164,11 @@ class FrustrationGuardrail:
         calm = 1.0
         for weight in evidence.values():
             calm *= 1.0 - weight
-        return 1.0 - calm, sorted(evidence)
+        score = 1.0 - calm
+        if _HEDGE.search(joined):
+            # "a bit annoying", "no rush": the customer says themselves it is mild.
+            score *= 0.75
+        return score, sorted(evidence)
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         p = self._params
@@ -200,15 +211,16 @@ class FrustrationGuardrail:
         )
 
 
-def _intensity(text: str) -> tuple[float, bool]:
+def _intensity(text: str) -> tuple[float, list[str]]:
     """Capitals and punctuation: a weight that only counts next to negative evidence, and
-    whether the message is shouted (mostly capitals, with "??" or "!!")."""
-    weight, shouting = 0.0, False
+    the sentences that are shouted (mostly capitals, with "??" or "!!")."""
+    weight, shouted = 0.0, []
     for sentence in _SENTENCE_END.split(text):
         caps = [w for w in _CAPS_WORD.findall(sentence) if w not in _ACRONYMS]
         if len(caps) >= 3 and len(caps) / (len(_LETTER_WORD.findall(sentence)) or 1) >= 0.6:
             weight = max(weight, 0.35)
-            shouting = shouting or any(p in sentence for p in ("??", "!!", "?!", "!?"))
+            if any(p in sentence for p in ("??", "!!", "?!", "!?")):
+                shouted.append(sentence)
         elif caps:
             weight = max(weight, 0.15)
     if "!!!" in text:
@@ -219,4 +231,11 @@ def _intensity(text: str) -> tuple[float, bool]:
         weight = max(weight, 0.2)
     if _REPEATED_LETTERS.search(text):
         weight = max(weight, 0.1)
-    return weight, shouting
+    return weight, shouted
+
+
+def _valid_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regex: {exc}") from None

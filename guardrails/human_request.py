@@ -40,7 +40,8 @@ _PERSON_WORDS = {
                 "supervsior", "superviser", "boss"),
     "staff": ("staff", "employee", "advisor", "adviser", "associate"),
     "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1"),
-    "talk": ("talk", "speak", "chat", "tlak", "speek", "spek", "soeak", "speal", "tallk"),
+    "talk": ("talk", "speak", "chat", "talking", "speaking", "chatting", "tlak", "speek", "spek", "soeak",
+             "speal", "tallk"),
 }  # fmt: skip
 _FUZZY = (
     "agent",
@@ -61,6 +62,7 @@ _REAL_WORDS = frozenset((
 _FOLD = [
     (re.compile(r"\bhuman (?:resources|error|rights|nature|body|being s)\b"), "hr"),
     (re.compile(r"\b(?:customer|client) (?:service|support|care)\b|\blive (?:talk|support|help)\b"), "staff"),
+    (re.compile(r"\b(?:member of (?:staff|your team|the team)|staff member|team member)\b"), "staff"),
     (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
     (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
@@ -77,8 +79,10 @@ _SENTENCE = re.compile(r"[.!?;\n]+")
 _PLEASE = re.compile(r"\b(?:please|pls|plz|now|asap)\b")
 _CLAUSE = re.compile(r"[.!?;,\n]+")
 # What may trail a bare request: "agent please about order 123".
-_TAIL = re.compile(r"\b(?:about|regarding|re|for|with|on) (?:my |the |an? |this )?(?:order|account|bill|refund|"
-                   r"delivery|parcel|package|payment|subscription|issue|problem)\b.*$")
+_TAIL = re.compile(
+    r"\b(?:about|regarding|re|for|with|on) (?:my |the |an? |this )?(?:order|account|bill|refund|"
+    r"delivery|parcel|package|payment|subscription|issue|problem)\b.*$"
+)
 _TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
 _PATTERNS = {
     "talk": re.compile(rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"),
@@ -86,14 +90,16 @@ _PATTERNS = {
         rf"\b(?:transfer|connect|escalate|forward|pass|redirect) (?:me|us|this|my \w+|it) (?:\w+ ){{0,2}}?"
         rf"(?:to|with) (?:\w+ ){{0,2}}?(?:{_TARGET}|someone)\b"
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
+        rf"|\b(?:be|get|getting) (?:transferred|connected|escalated|passed|put through) to (?:\w+ ){{0,2}}?"
+        rf"(?:{_TARGET}|someone)\b"
     ),
     "ask": re.compile(
-        rf"\b(?:want|need|get|give|gimme|have|bring|fetch|request|requesting|prefer|demand|like|ask for|asking for)"
-        rf" (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
+        r"\b(?:want|need|get|give|gimme|have|bring|fetch|request|requesting|prefer|demand|like|ask for"
+        rf"|asking for) (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
         r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
         rf"|\bis there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
-        rf"|\b(?:{_TARGET}|someone) (?:\w+ )?(?:call|phone|ring) (?:me|us)\b"
+        rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,3}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
     ),
     "refuse_bot": re.compile(
         r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
@@ -138,7 +144,10 @@ class HumanRequestParams(Params):
     @classmethod
     def _valid_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in value:
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regex: {exc}") from None
         return value
 
 

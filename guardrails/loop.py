@@ -56,6 +56,8 @@ _STOPWORDS = frozenset((
     "thanks", "thank", "again", "still", "so", "just", "s", "im", "ive", "id", "ok", "okay", "yes",
     "no", "any", "some", "there", "here", "about", "from", "by", "as", "if", "then", "than", "now",
     "really", "very",
+    # Words people add when they repeat themselves ("I asked: ...", "... still waiting").
+    "ask", "asked", "asking", "wait", "waiting", "question",
 ))  # fmt: skip
 _FAILURE = re.compile(
     r"\bi (?:dont|do not|didnt|did not) (?:quite )?(?:understand|follow|get|catch|know how to help)\b"

@@ -1,0 +1,126 @@
+"""frustration: VADER plus the cues it misses, and the trend over a conversation, turn by turn."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from guardrails.base import Action, Decision, ReasonCode, Stage, TurnContext
+from guardrails.frustration import FrustrationGuardrail, FrustrationParams
+from guardrails.resources import CpuRunner, Resources
+
+
+@pytest.fixture
+def resources() -> Iterator[Resources]:
+    cpu = CpuRunner(max_workers=1)
+    yield Resources(cpu=cpu)
+    cpu.close()
+
+
+@pytest.fixture
+def rail(resources: Resources) -> FrustrationGuardrail:
+    return FrustrationGuardrail(params=FrustrationParams(), resources=resources)
+
+
+def ctx(state: dict[str, Any] | None = None) -> TurnContext:
+    return TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT, state=state or {})
+
+
+async def transcript(rail: FrustrationGuardrail, messages: list[str]) -> list[Decision]:
+    """Runs the messages as consecutive turns, keeping state the way the app does."""
+    state: dict[str, Any] = {}
+    decisions = []
+    for text in messages:
+        decision = await rail.check(text, ctx(state))
+        state.update(decision.annotations["state"])
+        decisions.append(decision)
+    return decisions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("This is the third time I'm contacting you!!!", id="third-time-vader-says-neutral"),
+        pytest.param("Still nothing. I've waited two weeks.", id="still-nothing-waited"),
+        pytest.param("I'm fed up", id="fed-up"),
+        pytest.param("Refund NOW. I'm sick of waiting.", id="refund-now"),
+        pytest.param("Nobody answers my emails", id="nobody-answers"),
+        pytest.param("WHERE IS MY ORDER??", id="shouting"),
+        pytest.param("You people are useless.", id="useless"),
+        pytest.param("What a bunch of incompetent clowns", id="insult"),
+        pytest.param("what the f*** is going on", id="masked-profanity"),
+        pytest.param("I already explained this twice", id="explained-twice"),
+    ],
+)
+async def test_frustrated_messages_escalate(rail: FrustrationGuardrail, text: str) -> None:
+    decision = await rail.check(text, ctx())
+
+    assert decision.action is Action.ESCALATE
+    assert decision.reason_code is ReasonCode.FRUSTRATION
+    assert decision.annotations["severity"] in {"normal", "high"}
+    assert text not in decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Where is my order?", id="neutral-question"),
+        pytest.param("I ordered two weeks ago, any update?", id="two-weeks-ago-no-complaint"),
+        pytest.param("I'm a bit disappointed my order is late, could you check?", id="polite-complaint"),
+        pytest.param("The colour isn't quite what I expected, how do I return it?", id="mild"),
+        pytest.param("THANK YOU SO MUCH!!!", id="happy-shouting"),
+        pytest.param("It was ages ago that I ordered, but no rush.", id="no-rush"),
+        pytest.param("Can I use two discount codes at once?", id="at-once-not-a-demand"),
+        pytest.param("I was charged twice, could you refund one?", id="charged-twice"),
+    ],
+)
+async def test_calm_messages_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+async def test_insults_are_high_severity(rail: FrustrationGuardrail) -> None:
+    decision = await rail.check("you bunch of idiots", ctx())
+
+    assert decision.annotations["severity"] == "high"
+
+
+async def test_rising_negativity_escalates_a_message_that_alone_would_not(rail: FrustrationGuardrail) -> None:
+    mild = "that is a shame, it broke"
+    alone = await rail.check(mild, ctx())
+    assert alone.action is Action.ALLOW
+
+    turns = await transcript(rail, ["the parcel is late, that's disappointing", mild])
+
+    assert [d.action for d in turns] == [Action.ALLOW, Action.ESCALATE]
+    assert turns[1].score > turns[1].annotations["message_score"]
+
+
+async def test_an_old_message_never_fires_twice(rail: FrustrationGuardrail) -> None:
+    turns = await transcript(
+        rail, ["This is ridiculous, nobody answers!!!", "ok thanks", "fine", "where is it?"]
+    )
+
+    assert [d.action for d in turns] == [Action.ESCALATE, Action.ALLOW, Action.ALLOW, Action.ALLOW]
+
+
+async def test_escalation_resets_the_complaint_count(rail: FrustrationGuardrail) -> None:
+    turns = await transcript(rail, ["that's disappointing", "I'm fed up"])
+
+    assert turns[1].action is Action.ESCALATE
+    assert turns[1].annotations["state"]["frustration"] == {"scores": [], "complaints": 0, "turns": 2}
+
+
+async def test_state_is_json_and_holds_no_text(rail: FrustrationGuardrail) -> None:
+    turns = await transcript(rail, ["Where is my order 12345?", "still nothing from dispatch"])
+
+    dumped = json.dumps([d.annotations["state"] for d in turns])
+    assert "order" not in dumped and "dispatch" not in dumped and "12345" not in dumped
+
+
+async def test_a_tenant_cue_adds_evidence(resources: Resources) -> None:
+    rail = FrustrationGuardrail(params=FrustrationParams(extra_cues={r"\bmeh\b": 0.6}), resources=resources)
+
+    assert (await rail.check("meh", ctx())).action is Action.ESCALATE

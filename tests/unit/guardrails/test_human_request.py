@@ -1,0 +1,102 @@
+"""human_request: a customer who asks for a person gets one; other senses of the words do not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pydantic import ValidationError
+
+from guardrails.base import Action, ReasonCode, Stage, TurnContext
+from guardrails.human_request import HumanRequestGuardrail, HumanRequestParams
+from guardrails.resources import CpuRunner, Resources
+
+
+@pytest.fixture
+def resources() -> Iterator[Resources]:
+    cpu = CpuRunner(max_workers=1)
+    yield Resources(cpu=cpu, hmac_key=b"k" * 32)
+    cpu.close()
+
+
+def rail(resources: Resources, **params: object) -> HumanRequestGuardrail:
+    return HumanRequestGuardrail(params=HumanRequestParams.model_validate(params), resources=resources)
+
+
+CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("agent", id="bare-agent"),
+        pytest.param("representative", id="bare-representative"),
+        pytest.param("real person", id="real-person"),
+        pytest.param("talk to someone", id="talk-to-someone"),
+        pytest.param("operator", id="operator"),
+        pytest.param("human pls", id="human-pls"),
+        pytest.param("can I speak to a manager", id="speak-to-manager"),
+        pytest.param("REPRESENTATIVE!!!", id="shouted"),
+        pytest.param("Sorry but agent please", id="polite-prefix"),
+        pytest.param("agnet", id="typo-agnet"),
+        pytest.param("i want to talk to a represenative", id="typo-represenative"),
+        pytest.param("get me a humna", id="typo-humna"),
+        pytest.param("supervsior now", id="typo-supervisor"),
+        pytest.param("transfer me to an agent", id="transfer"),
+        pytest.param("I'd like to be transferred to a representative", id="passive-transfer"),
+        pytest.param("is there a human I can talk to?", id="is-there-a-human"),
+        pytest.param("Can an agent call me back?", id="call-me-back"),
+        pytest.param("I don't want to talk to a bot", id="refuses-bot"),
+        pytest.param("I'm fed up. Still no parcel. Get me a human.", id="negator-in-earlier-sentence"),
+        pytest.param("connect me with customer service", id="customer-service"),
+    ],
+)
+async def test_explicit_requests_escalate(resources: Resources, text: str) -> None:
+    decision = await rail(resources).check(text, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert decision.reason_code is ReasonCode.CUSTOMER_REQUEST
+    assert decision.annotations["severity"] == "normal"
+    assert decision.text == text
+    assert text not in decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'm human resources manager", id="human-resources"),
+        pytest.param("the agent in my order said it ships Monday", id="agent-in-order"),
+        pytest.param("My travel agent booked this", id="travel-agent"),
+        pytest.param("my network operator blocks your texts", id="network-operator"),
+        pytest.param("I talked to someone yesterday and it's sorted", id="past-tense"),
+        pytest.param("I don't need an agent, just the link", id="negated"),
+        pytest.param("I want the manager's email for the invoice", id="possessive"),
+        pytest.param("I need someone to fix my boiler", id="someone-as-technician"),
+        pytest.param("Is there a person-to-person transfer option?", id="person-to-person"),
+        pytest.param("are you a real person?", id="bot-question-not-request"),
+        pytest.param("My boss, the manager, wants an invoice", id="manager-in-middle-clause"),
+        pytest.param("I want to transfer money to my account", id="money-transfer"),
+        pytest.param("Human error on my side, wrong address", id="human-error"),
+    ],
+)
+async def test_other_senses_do_not_escalate(resources: Resources, text: str) -> None:
+    decision = await rail(resources).check(text, CTX)
+
+    assert decision.action is Action.ALLOW
+
+
+async def test_tenant_patterns_add_and_veto(resources: Resources) -> None:
+    guardrail = rail(resources, extra_patterns=[r"\bcall me back\b"], ignore_patterns=[r"\bagent pro\b"])
+
+    assert (await guardrail.check("please call me back", CTX)).action is Action.ESCALATE
+    assert (await guardrail.check("agent pro", CTX)).action is Action.ALLOW
+
+
+async def test_typo_tolerance_can_be_switched_off(resources: Resources) -> None:
+    assert (await rail(resources, typo_tolerance=False).check("agetn", CTX)).action is Action.ALLOW
+    assert (await rail(resources).check("agetn", CTX)).action is Action.ESCALATE
+
+
+def test_a_bad_regex_fails_the_policy_not_a_turn() -> None:
+    with pytest.raises(ValidationError):
+        HumanRequestParams(extra_patterns=("(",))
