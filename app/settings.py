@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # How long an authenticated key is trusted without asking the database again. A key
     # revoked through another replica stops working within this time (0 = always ask).
     auth_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # A customer queued this long without a person picking up is told they are still
+    # waiting (once per time in the queue); 0 turns the check off.
+    handoff_pickup_timeout_s: float = Field(default=300.0, ge=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +15,8 @@ from app.db import WriteGate
 from app.settings import Settings
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
+from escalation.events import EventHub
+from escalation.watcher import NoPickupWatcher
 from guardrails.resources import Resources
 
 
@@ -33,3 +35,5 @@ class AppState:
     turns: TurnService
     key_cache: KeyCache
     nlp_ready: bool = False
+    hub: EventHub = field(default_factory=EventHub)  # handoff and conversation events (SSE)
+    watcher: NoPickupWatcher | None = None  # the no-pickup timeout

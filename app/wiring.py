@@ -8,6 +8,7 @@ from typing import Any
 from app.audit.writer import AuditWriter
 from app.backends import build_backend
 from app.backends.base import BotBackend
+from app.chat.handoff import TurnHandoff
 from app.chat.turn import TurnService
 from app.conversations.recorder import TurnRecorder
 from app.conversations.vault import Vault
@@ -18,6 +19,8 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
+from escalation.events import EventHub, PostgresFanout
+from escalation.watcher import NoPickupWatcher
 from guardrails.pii_engine import PII_ENGINE, build_pii_engine
 from guardrails.pii_workers import PiiWorkerPool
 from guardrails.pipeline import Pipeline
@@ -75,6 +78,19 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         flush_interval_s=settings.audit_flush_interval_s,
     )
     await recorder.start()
+    # On PostgreSQL, events reach the other replicas' SSE streams over LISTEN/NOTIFY.
+    hub = EventHub(fanout=None if settings.is_sqlite else PostgresFanout(dsn=settings.database_url))
+    await hub.start()
+    watcher = None
+    if settings.handoff_pickup_timeout_s > 0:
+        watcher = NoPickupWatcher(
+            sessionmaker=sessionmaker,
+            gate=gate,
+            audit=audit,
+            hub=hub,
+            pickup_within_s=settings.handoff_pickup_timeout_s,
+        )
+        await watcher.start()
     turns = TurnService(
         sessionmaker=sessionmaker,
         gate=gate,
@@ -83,6 +99,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         audit=audit,
         recorder=recorder,
         vault=Vault(wrap_key=keys.vault_wrap),
+        handoff=TurnHandoff(sessionmaker=sessionmaker, gate=gate, audit=audit, hub=hub),
         keys=keys,
         model_override=settings.backend_model,
     )
@@ -100,10 +117,15 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         turns=turns,
         key_cache=KeyCache(ttl_s=settings.auth_cache_ttl_s),
         nlp_ready=True,
+        hub=hub,
+        watcher=watcher,
     )
 
 
 async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
+    if state.watcher is not None:
+        await state.watcher.stop()
+    await state.hub.stop()
     await state.recorder.stop()
     await state.audit.stop()
     if "backend" not in overrides:

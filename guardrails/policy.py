@@ -76,6 +76,9 @@ class Messages(BaseModel):
     )
     refused: str = "I'm sorry, I can't help with that message here. A person from our team can help you."
     handoff_queued: str = "I'm connecting you with a person from our team. Please stay in this chat."
+    with_person: str = (
+        "Your message has been passed on to the person helping you; their reply will appear here."
+    )
 
 
 class Policy(BaseModel):

@@ -20,6 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit.events import AuditScope, decision_event
 from app.audit.writer import AuditWriter
 from app.backends.base import BackendError, BackendRequest, BotBackend
+from app.chat.detection import (
+    Escalation,
+    after_bot_reply,
+    direct_answer,
+    escalation_of,
+    fold_state,
+    turn_state,
+)
+from app.chat.handoff import PERSON_MODES, TurnHandoff
 from app.chat.redaction import as_backend_message, redact_history
 from app.chat.schemas import ChatCompletionRequest
 from app.chat.segmenter import Segmenter
@@ -34,6 +43,7 @@ from app.errors import NotFound
 from app.ops import metrics
 from app.tenants.keys import Principal
 from app.tenants.policies import ActivePolicy, PolicyStore
+from escalation.queue import HANDBACK_NOTE, bot_context_notes
 from guardrails.base import Action, Stage, TurnContext
 from guardrails.pii import STATE_KEY as PII_TOKENS
 from guardrails.pii_tokens import PiiTokens, StreamRestorer
@@ -99,6 +109,8 @@ class _Prepared:
     meta: TurnMeta
     backend_messages: list[dict[str, Any]]
     tokens: PiiTokens = field(default_factory=PiiTokens)  # the conversation's PII token map
+    detector_state: dict[str, Any] = field(default_factory=dict)  # escalation detectors' memory
+    durable: bool = False  # record the turn before answering (handoffs)
     is_new: bool = False  # the conversation is stored with this turn
     customer_text: str = ""  # the newest customer message as stored (redacted)
     own_reply: str | None = None  # set when Candor answers instead of the bot
@@ -116,6 +128,7 @@ class TurnService:
         audit: AuditWriter,
         recorder: TurnRecorder,
         vault: Vault,
+        handoff: TurnHandoff,
         keys: Keys,
         model_override: str | None,
     ) -> None:
@@ -123,6 +136,8 @@ class TurnService:
         self._gate = gate
         self._recorder = recorder
         self._vault = vault
+        self._handoff = handoff
+        self._hmac_key = keys.pii_hmac
         self._policies = policies
         self._backend = backend
         self._audit = audit
@@ -258,12 +273,18 @@ class TurnService:
         # for the disclosure), never not at all.
         pending = self._recorder.pending_new(request.conversation_id) if request.conversation_id else None
         pending_ai_turns = self._recorder.pending_ai_turns(request.conversation_id or "")
+        pending_state = self._recorder.pending_state(request.conversation_id or "")
         # One short read (policy usually cached); the turn's messages are recorded whole
         # at its end, by the recorder, off the request path.
         async with self._sessionmaker() as session:
             active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
             conversation = await conversations.find(
                 session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
+            )
+            notes = (
+                await bot_context_notes(session=session, conversation_id=conversation.id)
+                if conversation is not None and (conversation.guardrail_state or {}).get(HANDBACK_NOTE)
+                else []
             )
             needs_vault = _uses_vault(active)
             tokens = (
@@ -284,6 +305,8 @@ class TurnService:
                 customer_pseudonym=pseudonym,
                 segments=segments,
             )
+        detector_state = turn_state(conversation.guardrail_state or {}, pending_state)
+        detector_state.pop(HANDBACK_NOTE, None)  # the notes go to the bot this turn
         scope = AuditScope(
             tenant_id=principal.tenant_id,
             request_id=request.request_id,
@@ -301,7 +324,7 @@ class TurnService:
             customer_pseudonym=conversation.customer_pseudonym,
             locale=conversation.locale,
             ai_turns_before=conversation.ai_turns + pending_ai_turns,
-            state={PII_TOKENS: tokens},
+            state={**detector_state, PII_TOKENS: tokens},
         )
         meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
         prepared = _Prepared(
@@ -320,6 +343,7 @@ class TurnService:
         result = history_failure or await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
         prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
         self._count(result.outcomes)
+        prepared.detector_state = fold_state(detector_state, result.outcomes)
         if tokens.new_entries():
             # New values are stored before anything else happens, so every later turn,
             # on any replica, gives them the same tokens.
@@ -335,18 +359,68 @@ class TurnService:
         prepared.events.append(
             scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
         )
-        if conversation.mode != "bot":
+        if conversation.mode in PERSON_MODES:
             # A person holds (or is about to hold) this conversation: the bot never answers.
-            prepared.own_reply = active.policy.messages.handoff_queued
+            messages = active.policy.messages
+            prepared.own_reply = (
+                messages.handoff_queued if conversation.mode == "queued" else messages.with_person
+            )
+            prepared.durable = True
             meta.answered_by = "candor"
+            return prepared
+        escalation = escalation_of(result.outcomes) if not result.failed else None
+        if escalation is not None:
+            await self._escalate(prepared, escalation, request_id=request.request_id)
             return prepared
         if result.verdict is not None:
             self._answer_verdict(prepared, result)
             return prepared
+        direct = direct_answer(result.outcomes)
+        if direct is not None:
+            prepared.own_reply = direct
+            meta.answered_by = "candor"
+            return prepared
         newest_out = as_backend_message(newest)
         newest_out["content"] = result.text
-        prepared.backend_messages = [*history_out, newest_out]
+        context = await self._handback_context(active, notes, ctx)
+        if context is None:  # a note could not be checked: it is not sent
+            prepared.own_reply = active.policy.messages.refused
+            meta.answered_by = "candor"
+            return prepared
+        prepared.backend_messages = [*context, *history_out, newest_out]
         return prepared
+
+    @staticmethod
+    async def _handback_context(
+        active: ActivePolicy, notes: list[str], ctx: TurnContext
+    ) -> list[dict[str, Any]] | None:
+        """The people's hand-back notes as a system message, redacted like everything
+        else that reaches the model (an agent may have written the customer's details)."""
+        if not notes:
+            return []
+        joined = "\n".join(f"- {note}" for note in notes)
+        text = (
+            "A member of the support team handled this conversation and handed it back. "
+            f"Their notes:\n{joined}"
+        )
+        result = await active.pipeline.run_history(text, ctx)
+        if result.failed:
+            return None
+        return [{"role": "system", "content": result.text}]
+
+    async def _escalate(self, prepared: _Prepared, escalation: Escalation, *, request_id: str) -> None:
+        handoff = await self._handoff.enqueue(
+            conversation=prepared.conversation, escalation=escalation, request_id=request_id
+        )
+        prepared.is_new = False  # stored by the handoff
+        prepared.durable = True
+        prepared.meta.mode = "queued"
+        prepared.meta.handoff = handoff.as_candor_object()
+        prepared.meta.answered_by = "candor"
+        queued = prepared.active.policy.messages.handoff_queued
+        # Crisis resources first, then the handoff.
+        prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
+        metrics.TURNS.labels("escalate").inc()
 
     def _answer_verdict(self, prepared: _Prepared, result: StageResult) -> None:
         verdict = result.verdict
@@ -417,14 +491,22 @@ class TurnService:
         return apology
 
     async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> None:
+        """Records the turn (``shown`` as the transcript keeps it: tokens, not values)."""
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
+        if ai_turn:
+            prepared.detector_state = after_bot_reply(prepared.detector_state, shown, key=self._hmac_key)
         record = TurnRecord(
             conversation=prepared.conversation,
             is_new=prepared.is_new,
             entries=((AuthorKind.CUSTOMER, prepared.customer_text), (author, shown)),
             ai_turn=ai_turn,
+            guardrail_state=prepared.detector_state,
         )
-        self._recorder.submit([record])
+        if prepared.durable:
+            async with self._gate.writing(self._sessionmaker) as session:
+                await self._recorder.record_now(session, record)
+        else:
+            self._recorder.submit([record])
         prepared.is_new = False
         prepared.events.append(
             prepared.scope.event(

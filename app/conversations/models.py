@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -25,6 +26,9 @@ class Conversation(Base):
     channel: Mapped[str | None] = mapped_column(String(50), nullable=True)
     locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
     region: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # What detectors remember between turns (scores, keyed hashes of recent messages);
+    # never text. Keyed by guardrail state name ("frustration", "loop", "bot_replies").
+    guardrail_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +34,8 @@ class TurnRecord:
     is_new: bool
     entries: tuple[tuple[AuthorKind, str], ...]
     ai_turn: bool
+    # Detector state after this turn (None: unchanged).
+    guardrail_state: dict[str, Any] | None = None
 
 
 class TurnRecorder(BatchWriter[TurnRecord]):
@@ -51,6 +54,8 @@ class TurnRecorder(BatchWriter[TurnRecord]):
         )
         self._ai_turns: Counter[str] = Counter()
         self._new: dict[str, Conversation] = {}
+        # conversation -> (the newest state submitted, how many records still carry one)
+        self._states: dict[str, tuple[dict[str, Any], int]] = {}
 
     def submit(self, items: Iterable[TurnRecord]) -> None:
         items = list(items)
@@ -59,10 +64,18 @@ class TurnRecorder(BatchWriter[TurnRecord]):
                 self._ai_turns[record.conversation.id] += 1
             if record.is_new:
                 self._new.setdefault(record.conversation.id, record.conversation)
+            if record.guardrail_state is not None:
+                _, waiting = self._states.get(record.conversation.id, ({}, 0))
+                self._states[record.conversation.id] = (record.guardrail_state, waiting + 1)
         super().submit(items)
 
     def pending_ai_turns(self, conversation_id: str) -> int:
         return self._ai_turns.get(conversation_id, 0)
+
+    def pending_state(self, conversation_id: str) -> dict[str, Any] | None:
+        """The newest detector state submitted for a conversation and not yet written."""
+        entry = self._states.get(conversation_id)
+        return entry[0] if entry else None
 
     def pending_new(self, conversation_id: str) -> Conversation | None:
         """A conversation started here whose first turn is not written yet."""
@@ -81,6 +94,7 @@ class TurnRecorder(BatchWriter[TurnRecord]):
                 entries=record.entries,
                 ai_turn=record.ai_turn,
                 is_new=record.is_new,
+                guardrail_state=record.guardrail_state,
             )
 
     def on_written(self, batch: Sequence[TurnRecord]) -> None:
@@ -90,3 +104,9 @@ class TurnRecorder(BatchWriter[TurnRecord]):
                 if self._ai_turns[record.conversation.id] <= 0:
                     del self._ai_turns[record.conversation.id]
             self._new.pop(record.conversation.id, None)
+            if record.guardrail_state is not None:
+                state, waiting = self._states.get(record.conversation.id, ({}, 1))
+                if waiting <= 1:
+                    self._states.pop(record.conversation.id, None)
+                else:
+                    self._states[record.conversation.id] = (state, waiting - 1)

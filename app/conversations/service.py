@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -98,6 +99,7 @@ async def record_turn(
     entries: Sequence[tuple[AuthorKind, str]],
     ai_turn: bool,
     is_new: bool,
+    guardrail_state: dict[str, Any] | None = None,
 ) -> None:
     """Stores a turn's messages (already redacted) in one transaction, creating the
     conversation on its first turn. Sequence numbers are taken atomically, so two turns
@@ -107,6 +109,8 @@ async def record_turn(
     values: dict[str, object] = {"next_seq": Conversation.next_seq + len(entries), "updated_at": utcnow()}
     if ai_turn:
         values["ai_turns"] = Conversation.ai_turns + 1
+    if guardrail_state is not None:
+        values["guardrail_state"] = guardrail_state
     result = await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id, Conversation.tenant_id == conversation.tenant_id)
@@ -140,7 +144,7 @@ async def record_turn(
 async def ensure_stored(*, session: AsyncSession, conversation: Conversation) -> None:
     """Inserts a conversation started this turn, unless a racing request already did."""
     now = utcnow()
-    row = {
+    row: dict[str, Any] = {
         "id": conversation.id,
         "tenant_id": conversation.tenant_id,
         "customer_id": conversation.customer_id,
@@ -151,6 +155,7 @@ async def ensure_stored(*, session: AsyncSession, conversation: Conversation) ->
         "channel": conversation.channel,
         "locale": conversation.locale,
         "region": conversation.region,
+        "guardrail_state": {},
         "created_at": now,
         "updated_at": now,
     }
