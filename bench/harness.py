@@ -77,9 +77,11 @@ def candor_stack(*, policy_file: Path | None = None, env: dict[str, str] | None 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # BENCH_DATABASE_URL: an empty PostgreSQL database to use instead of a fresh SQLite file.
+    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'candor.db'}"
     environment = {
         **os.environ,
-        "CANDOR_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'candor.db'}",
+        "CANDOR_DATABASE_URL": database_url,
         "CANDOR_BACKEND_URL": f"http://127.0.0.1:{backend_port}/v1",
         "CANDOR_BACKEND_KIND": "openai",
         "CANDOR_PORT": str(candor_port),
@@ -94,7 +96,7 @@ def candor_stack(*, policy_file: Path | None = None, env: dict[str, str] | None 
     log_path = workdir / "serve.log"
     with log_path.open("wb") as log:
         candor = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve"],
+            [sys.executable, "-m", "app.cli", "serve", "--migrate"],
             cwd=ROOT,
             env=environment,
             stdout=log,

@@ -110,6 +110,7 @@ class _Prepared:
     backend_messages: list[dict[str, Any]]
     tokens: PiiTokens = field(default_factory=PiiTokens)  # the conversation's PII token map
     detector_state: dict[str, Any] = field(default_factory=dict)  # escalation detectors' memory
+    stored_state: dict[str, Any] = field(default_factory=dict)  # as the turn found it
     durable: bool = False  # record the turn before answering (handoffs)
     is_new: bool = False  # the conversation is stored with this turn
     customer_text: str = ""  # the newest customer message as stored (redacted)
@@ -343,6 +344,7 @@ class TurnService:
         result = history_failure or await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
         prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
         self._count(result.outcomes)
+        prepared.stored_state = dict(conversation.guardrail_state or {})
         prepared.detector_state = fold_state(detector_state, result.outcomes)
         if tokens.new_entries():
             # New values are stored before anything else happens, so every later turn,
@@ -493,14 +495,16 @@ class TurnService:
     async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> None:
         """Records the turn (``shown`` as the transcript keeps it: tokens, not values)."""
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
-        if ai_turn:
-            prepared.detector_state = after_bot_reply(prepared.detector_state, shown, key=self._hmac_key)
+        state = prepared.detector_state
+        if ai_turn and "loop" in prepared.active.pipeline.names(Stage.INPUT):
+            state = after_bot_reply(state, shown, key=self._hmac_key)
         record = TurnRecord(
             conversation=prepared.conversation,
             is_new=prepared.is_new,
             entries=((AuthorKind.CUSTOMER, prepared.customer_text), (author, shown)),
             ai_turn=ai_turn,
-            guardrail_state=prepared.detector_state,
+            # Written only when a detector changed it (most policies keep none).
+            guardrail_state=state if state != prepared.stored_state else None,
         )
         if prepared.durable:
             async with self._gate.writing(self._sessionmaker) as session:

@@ -14,6 +14,7 @@ Turns that change who holds the conversation (a handoff) are written at once wit
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.service import AuthorKind
 from app.db import WriteGate
+from app.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +87,15 @@ class TurnRecorder(BatchWriter[TurnRecord]):
 
     async def record_now(self, session: AsyncSession, record: TurnRecord) -> None:
         """Writes one turn in the caller's transaction (for turns that must be durable now)."""
-        await self.write_batch(session, [record])
+        if await conversations.record_turns(session=session, turns=[_write(record)]):
+            raise NotFound("no such conversation")
         self._new.pop(record.conversation.id, None)
 
     async def write_batch(self, session: AsyncSession, batch: Sequence[TurnRecord]) -> None:
-        for record in batch:
-            await conversations.record_turn(
-                session=session,
-                conversation=record.conversation,
-                entries=record.entries,
-                ai_turn=record.ai_turn,
-                is_new=record.is_new,
-                guardrail_state=record.guardrail_state,
-            )
+        refused = await conversations.record_turns(session=session, turns=[_write(r) for r in batch])
+        if refused:
+            # Another tenant's conversation id, taken by a racing request: nothing to store.
+            log.error("turns for a conversation of another tenant dropped", extra={"turns": len(refused)})
 
     def on_written(self, batch: Sequence[TurnRecord]) -> None:
         for record in batch:
@@ -110,3 +110,13 @@ class TurnRecorder(BatchWriter[TurnRecord]):
                     self._states.pop(record.conversation.id, None)
                 else:
                     self._states[record.conversation.id] = (state, waiting - 1)
+
+
+def _write(record: TurnRecord) -> conversations.TurnWrite:
+    return conversations.TurnWrite(
+        conversation=record.conversation,
+        entries=record.entries,
+        ai_turn=record.ai_turn,
+        is_new=record.is_new,
+        guardrail_state=record.guardrail_state,
+    )

@@ -77,7 +77,7 @@ def start(
     customer_pseudonym: str | None,
     segments: Segments,
 ) -> Conversation:
-    """A new conversation, not yet stored: ``record_turn`` stores it with its first turn."""
+    """A new conversation, not yet stored: ``record_turns`` stores it with its first turn."""
     return Conversation(
         id=conversation_id or f"conv_{new_id().replace('-', '')}",
         tenant_id=tenant_id,
@@ -92,59 +92,85 @@ def start(
     )
 
 
-async def record_turn(
-    *,
-    session: AsyncSession,
-    conversation: Conversation,
-    entries: Sequence[tuple[AuthorKind, str]],
-    ai_turn: bool,
-    is_new: bool,
-    guardrail_state: dict[str, Any] | None = None,
-) -> None:
-    """Stores a turn's messages (already redacted) in one transaction, creating the
-    conversation on its first turn. Sequence numbers are taken atomically, so two turns
-    racing in one conversation cannot collide."""
-    if is_new:
-        await ensure_stored(session=session, conversation=conversation)
-    values: dict[str, object] = {"next_seq": Conversation.next_seq + len(entries), "updated_at": utcnow()}
-    if ai_turn:
-        values["ai_turns"] = Conversation.ai_turns + 1
-    if guardrail_state is not None:
-        values["guardrail_state"] = guardrail_state
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.tenant_id == conversation.tenant_id)
-        .values(**values)
-        .returning(Conversation.next_seq)
-        .execution_options(synchronize_session=False)
-    )
-    end = result.scalar_one_or_none()
-    if end is None:  # a racing request created the id for another tenant
-        raise NotFound("no such conversation")
-    if not entries:
-        return
-    first = end - len(entries)
+@dataclass(frozen=True, slots=True)
+class TurnWrite:
+    """One turn's messages (already redacted) and the conversation counters it moves."""
+
+    conversation: Conversation
+    entries: Sequence[tuple[AuthorKind, str]]
+    ai_turn: bool
+    is_new: bool
+    guardrail_state: dict[str, Any] | None = None  # None: unchanged
+
+
+async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> set[str]:
+    """Stores turns in the caller's transaction with few statements: one insert for the
+    conversations they start, one counter update per conversation (sequence numbers are
+    taken atomically, so turns racing in one conversation cannot collide), one insert for
+    all their messages. Returns the ids of conversations that turned out to belong to
+    another tenant (a racing request took the id); their turns are not stored."""
+    started = {turn.conversation.id: turn.conversation for turn in turns if turn.is_new}
+    if started:
+        await session.execute(
+            _INSERT_IF_ABSENT[session.get_bind().dialect.name],
+            [_conversation_row(conversation) for conversation in started.values()],
+        )
+    by_conversation: dict[str, list[TurnWrite]] = {}
+    for turn in turns:
+        by_conversation.setdefault(turn.conversation.id, []).append(turn)
     now = utcnow()
-    await session.execute(
-        _INSERT_MESSAGE,
-        [
-            {
-                "tenant_id": conversation.tenant_id,
-                "conversation_id": conversation.id,
-                "seq": first + offset,
-                "author_kind": kind.value,
-                "content": content,
-                "created_at": now,
-            }
-            for offset, (kind, content) in enumerate(entries)
-        ],
-    )
+    rows: list[dict[str, Any]] = []
+    refused: set[str] = set()
+    for conversation_id, group in by_conversation.items():
+        conversation = group[0].conversation
+        count = sum(len(turn.entries) for turn in group)
+        values: dict[str, Any] = {"next_seq": Conversation.next_seq + count, "updated_at": now}
+        ai_turns = sum(turn.ai_turn for turn in group)
+        if ai_turns:
+            values["ai_turns"] = Conversation.ai_turns + ai_turns
+        states = [turn.guardrail_state for turn in group if turn.guardrail_state is not None]
+        if states:
+            values["guardrail_state"] = states[-1]
+        end = (
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.tenant_id == conversation.tenant_id)
+                .values(**values)
+                .returning(Conversation.next_seq)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one_or_none()
+        if end is None:
+            refused.add(conversation_id)
+            continue
+        seq = end - count
+        for turn in group:
+            for kind, content in turn.entries:
+                rows.append(
+                    {
+                        "tenant_id": conversation.tenant_id,
+                        "conversation_id": conversation_id,
+                        "seq": seq,
+                        "author_kind": kind.value,
+                        "content": content,
+                        "created_at": now,
+                    }
+                )
+                seq += 1
+    if rows:
+        await session.execute(_INSERT_MESSAGE, rows)
+    return refused
 
 
 async def ensure_stored(*, session: AsyncSession, conversation: Conversation) -> None:
     """Inserts a conversation started this turn, unless a racing request already did."""
+    statement = _INSERT_IF_ABSENT[session.get_bind().dialect.name]
+    await session.execute(statement, [_conversation_row(conversation)])
+
+
+def _conversation_row(conversation: Conversation) -> dict[str, Any]:
     now = utcnow()
-    row: dict[str, Any] = {
+    return {
         "id": conversation.id,
         "tenant_id": conversation.tenant_id,
         "customer_id": conversation.customer_id,
@@ -159,8 +185,6 @@ async def ensure_stored(*, session: AsyncSession, conversation: Conversation) ->
         "created_at": now,
         "updated_at": now,
     }
-    statement = _INSERT_IF_ABSENT[session.get_bind().dialect.name]
-    await session.execute(statement, [row])
 
 
 async def transcript(
