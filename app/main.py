@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,11 @@ def create_app(settings: Settings, *, overrides: dict[str, object] | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings, overrides=overrides or {})
         app.state.candor = state
+        # spaCy, Presidio and the models are built and will live as long as the process:
+        # moved out of the collector's reach, they are not re-scanned on every collection
+        # (measured: p50 of a proxied turn 7.0 -> 4.1 ms, bench/overhead.py).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
