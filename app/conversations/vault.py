@@ -27,6 +27,20 @@ _NONCE = 12
 _KEY_QUERY = select(SubjectKey.id, SubjectKey.wrapped_key).where(
     SubjectKey.tenant_id == bindparam("tenant_id"), SubjectKey.subject == bindparam("subject")
 )
+# Built once: constructing statements per call cost more CPU than running them.
+_ENTRIES_QUERY = (
+    select(
+        VaultEntry.token,
+        VaultEntry.entity_type,
+        VaultEntry.ciphertext,
+        SubjectKey.wrapped_key,
+        SubjectKey.tenant_id,
+        SubjectKey.subject,
+    )
+    .join(SubjectKey, SubjectKey.id == VaultEntry.subject_key_id)
+    .where(VaultEntry.conversation_id == bindparam("conversation_id"))
+    .order_by(VaultEntry.id)
+)
 _INSERT_KEY = {
     "sqlite": sqlite_insert(table_of(SubjectKey)).on_conflict_do_nothing(
         index_elements=["tenant_id", "subject"]
@@ -46,19 +60,7 @@ class Vault:
         self._wrap = AESGCM(wrap_key)
 
     async def load(self, *, session: AsyncSession, conversation_id: str) -> PiiTokens:
-        rows = await session.execute(
-            select(
-                VaultEntry.token,
-                VaultEntry.entity_type,
-                VaultEntry.ciphertext,
-                SubjectKey.wrapped_key,
-                SubjectKey.tenant_id,
-                SubjectKey.subject,
-            )
-            .join(SubjectKey, SubjectKey.id == VaultEntry.subject_key_id)
-            .where(VaultEntry.conversation_id == conversation_id)
-            .order_by(VaultEntry.id)
-        )
+        rows = await session.execute(_ENTRIES_QUERY, {"conversation_id": conversation_id})
         keys: dict[bytes, AESGCM] = {}
         entries = []
         for token, entity_type, ciphertext, wrapped, tenant_id, subject in rows:
