@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # A customer queued this long without a person picking up is told they are still
     # waiting (once per time in the queue); 0 turns the check off.
     handoff_pickup_timeout_s: float = Field(default=300.0, ge=0)
+    # A streamed completion made while a person holds the conversation stays open this
+    # long for their reply (widgets that only speak Chat Completions); 0: answer at once.
+    hold_open_s: float = Field(default=25.0, ge=0, le=300)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

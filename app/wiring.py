@@ -91,6 +91,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
             pickup_within_s=settings.handoff_pickup_timeout_s,
         )
         await watcher.start()
+    vault = Vault(wrap_key=keys.vault_wrap)
     turns = TurnService(
         sessionmaker=sessionmaker,
         gate=gate,
@@ -98,8 +99,9 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         backend=backend,
         audit=audit,
         recorder=recorder,
-        vault=Vault(wrap_key=keys.vault_wrap),
-        handoff=TurnHandoff(sessionmaker=sessionmaker, gate=gate, audit=audit, hub=hub),
+        vault=vault,
+        handoff=TurnHandoff(sessionmaker=sessionmaker, gate=gate, audit=audit, hub=hub, vault=vault),
+        hold_open_s=settings.hold_open_s,
         keys=keys,
         model_override=settings.backend_model,
     )

@@ -76,6 +76,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "backend_url": None,
         "audit_flush_interval_s": 0.01,
         "policy_file": None,
+        "hold_open_s": 0.0,  # tests that hold a stream open for a person say so
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -132,12 +132,14 @@ class TurnService:
         handoff: TurnHandoff,
         keys: Keys,
         model_override: str | None,
+        hold_open_s: float = 0.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._gate = gate
         self._recorder = recorder
         self._vault = vault
         self._handoff = handoff
+        self._hold_open_s = hold_open_s
         self._hmac_key = keys.pii_hmac
         self._policies = policies
         self._backend = backend
@@ -194,6 +196,10 @@ class TurnService:
 
     async def _stream_pieces(self, request: TurnRequest, prepared: _Prepared) -> AsyncIterator[StreamPiece]:
         if prepared.own_reply is not None:
+            if prepared.meta.mode in PERSON_MODES and self._hold_open_s > 0:
+                async for piece in self._held_open(prepared):
+                    yield piece
+                return
             await self._finish(prepared, prepared.own_reply, ai_turn=False)
             yield StreamPiece(content=prepared.own_reply, finish_reason="stop")
             return
@@ -240,6 +246,22 @@ class TurnService:
         await self._finish(prepared, "".join(shown), ai_turn=True)
         calls = tuple(_restore_tool_call(call, prepared.tokens) for call in _merge_tool_calls(tool_calls))
         yield StreamPiece(content=last, tool_calls=calls, finish_reason=finish_reason)
+
+    async def _held_open(self, prepared: _Prepared) -> AsyncIterator[StreamPiece]:
+        """A person holds the conversation: say so, then keep the stream open (bounded)
+        and deliver what people post, for widgets that only speak Chat Completions."""
+        own_reply = prepared.own_reply or ""
+        async with self._handoff.listening(prepared.conversation) as replies:
+            last_seq = await self._finish(prepared, own_reply, ai_turn=False)
+            yield StreamPiece(content=own_reply)
+            async for item in replies.until_answered(after_seq=last_seq or 0, wait_s=self._hold_open_s):
+                if item.get("author_kind") == "agent":
+                    prepared.meta.answered_by = "agent"
+                    prepared.meta.mode = "human"
+                name = item.get("author_name")
+                label = f"{name}: " if item.get("author_kind") == "agent" and name else ""
+                yield StreamPiece(content=f"\n\n{label}{item.get('content', '')}")
+        yield StreamPiece(finish_reason="stop")
 
     async def _checked_segment(self, prepared: _Prepared, segment: str, index: int) -> str | None:
         output = await self._run_output(prepared, segment, segment=index)
@@ -492,8 +514,9 @@ class TurnService:
         await self._finish(prepared, stored, ai_turn=bool(already_shown))
         return apology
 
-    async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> None:
-        """Records the turn (``shown`` as the transcript keeps it: tokens, not values)."""
+    async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> int | None:
+        """Records the turn (``shown`` as the transcript keeps it: tokens, not values);
+        when it is recorded at once, returns the sequence number of its last message."""
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
         state = prepared.detector_state
         if ai_turn and "loop" in prepared.active.pipeline.names(Stage.INPUT):
@@ -506,9 +529,10 @@ class TurnService:
             # Written only when a detector changed it (most policies keep none).
             guardrail_state=state if state != prepared.stored_state else None,
         )
+        last_seq = None
         if prepared.durable:
             async with self._gate.writing(self._sessionmaker) as session:
-                await self._recorder.record_now(session, record)
+                last_seq = await self._recorder.record_now(session, record)
         else:
             self._recorder.submit([record])
         prepared.is_new = False
@@ -526,6 +550,7 @@ class TurnService:
         self._audit.submit(prepared.events)
         prepared.events = []
         metrics.TURNS.labels(prepared.meta.answered_by).inc()
+        return last_seq
 
     @staticmethod
     def _count(outcomes: tuple[Outcome, ...]) -> None:

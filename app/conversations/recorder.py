@@ -85,14 +85,18 @@ class TurnRecorder(BatchWriter[TurnRecord]):
         """A conversation started here whose first turn is not written yet."""
         return self._new.get(conversation_id)
 
-    async def record_now(self, session: AsyncSession, record: TurnRecord) -> None:
-        """Writes one turn in the caller's transaction (for turns that must be durable now)."""
-        if await conversations.record_turns(session=session, turns=[_write(record)]):
+    async def record_now(self, session: AsyncSession, record: TurnRecord) -> int:
+        """Writes one turn in the caller's transaction (for turns that must be durable now);
+        returns the sequence number of its last message."""
+        written = await conversations.record_turns(session=session, turns=[_write(record)])
+        if record.conversation.id not in written:
             raise NotFound("no such conversation")
         self._new.pop(record.conversation.id, None)
+        return written[record.conversation.id]
 
     async def write_batch(self, session: AsyncSession, batch: Sequence[TurnRecord]) -> None:
-        refused = await conversations.record_turns(session=session, turns=[_write(r) for r in batch])
+        written = await conversations.record_turns(session=session, turns=[_write(r) for r in batch])
+        refused = {record.conversation.id for record in batch} - set(written)
         if refused:
             # Another tenant's conversation id, taken by a racing request: nothing to store.
             log.error("turns for a conversation of another tenant dropped", extra={"turns": len(refused)})

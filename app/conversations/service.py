@@ -103,12 +103,13 @@ class TurnWrite:
     guardrail_state: dict[str, Any] | None = None  # None: unchanged
 
 
-async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> set[str]:
+async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> dict[str, int]:
     """Stores turns in the caller's transaction with few statements: one insert for the
     conversations they start, one counter update per conversation (sequence numbers are
     taken atomically, so turns racing in one conversation cannot collide), one insert for
-    all their messages. Returns the ids of conversations that turned out to belong to
-    another tenant (a racing request took the id); their turns are not stored."""
+    all their messages. Returns, per conversation stored, the sequence number of its last
+    message; a conversation that turned out to belong to another tenant (a racing request
+    took the id) is missing from it, and its turns are not stored."""
     started = {turn.conversation.id: turn.conversation for turn in turns if turn.is_new}
     if started:
         await session.execute(
@@ -120,7 +121,7 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
         by_conversation.setdefault(turn.conversation.id, []).append(turn)
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    refused: set[str] = set()
+    last_seq: dict[str, int] = {}
     for conversation_id, group in by_conversation.items():
         conversation = group[0].conversation
         count = sum(len(turn.entries) for turn in group)
@@ -141,8 +142,8 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
             )
         ).scalar_one_or_none()
         if end is None:
-            refused.add(conversation_id)
             continue
+        last_seq[conversation_id] = end - 1
         seq = end - count
         for turn in group:
             for kind, content in turn.entries:
@@ -159,7 +160,7 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
                 seq += 1
     if rows:
         await session.execute(_INSERT_MESSAGE, rows)
-    return refused
+    return last_seq
 
 
 async def ensure_stored(*, session: AsyncSession, conversation: Conversation) -> None:

@@ -148,3 +148,77 @@ async def test_the_bot_resumes_after_hand_back(
     assert resumed["choices"][0]["message"]["content"].endswith("Happy to help with that.")
     (sent,) = fake.received
     assert any("Refund issued for order 12345" in str(m.get("content")) for m in sent["messages"])
+
+
+async def test_a_held_open_stream_delivers_the_agents_reply(
+    database_url: str, tenant: TenantKeys, fake: FakeOpenAI
+) -> None:
+    import asyncio
+    import time
+
+    from tests.integration.test_chat_endpoint import sse_chunks
+
+    settings = make_settings(
+        database_url, backend_kind="openai", backend_url=fake.url, backend_retries=0, hold_open_s=5.0
+    )
+    async with running_app(settings) as (_, client):
+        chat = Chat(client, tenant)
+        handed = await chat.say("I need a human agent")
+        handoff_id = handed["candor"]["handoff"]["id"]
+        agent = tenant.headers(Role.AGENT)
+        await client.post(f"/v1/handoffs/{handoff_id}/claim", json={"display_name": "Alex"}, headers=agent)
+
+        async def customer_streams() -> httpx.Response:
+            return await client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": "m",
+                    "stream": True,
+                    "messages": [{"role": "user", "content": "are you there?"}],
+                },
+                headers=tenant.headers(**{"X-Conversation-Id": chat.conversation_id or ""}),
+            )
+
+        started = time.monotonic()
+        waiting = asyncio.create_task(customer_streams())
+        await asyncio.sleep(0.3)
+        await client.post(
+            f"/v1/handoffs/{handoff_id}/messages",
+            json={"content": "Yes, Alex here. Let me check."},
+            headers=agent,
+        )
+        response = await waiting
+        elapsed = time.monotonic() - started
+    chunks, done = sse_chunks(response.text)
+    text = "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks)
+    assert done and elapsed < 4
+    assert "Yes, Alex here. Let me check." in text
+    assert chunks[-1]["candor"]["answered_by"] == "agent"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert fake.received == []
+
+
+async def test_a_held_open_stream_ends_after_its_bounded_wait(
+    database_url: str, tenant: TenantKeys, fake: FakeOpenAI
+) -> None:
+    import time
+
+    from tests.integration.test_chat_endpoint import sse_chunks
+
+    settings = make_settings(
+        database_url, backend_kind="openai", backend_url=fake.url, backend_retries=0, hold_open_s=0.5
+    )
+    async with running_app(settings) as (_, client):
+        chat = Chat(client, tenant)
+        await chat.say("talk to a representative")
+        started = time.monotonic()
+        response = await client.post(
+            "/v1/chat/completions",
+            json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "hello?"}]},
+            headers=tenant.headers(**{"X-Conversation-Id": chat.conversation_id or ""}),
+        )
+        elapsed = time.monotonic() - started
+    chunks, done = sse_chunks(response.text)
+    assert done and 0.4 < elapsed < 3
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert fake.received == []
