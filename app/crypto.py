@@ -22,6 +22,7 @@ class Keys:
     pii_hmac: bytes  # the PII `hash` and `encrypt` operators
     vault_wrap: bytes  # wraps per-customer vault keys
     audit_signing_seed: bytes  # Ed25519 seed for audit checkpoints
+    webhook_secrets: bytes  # encrypts webhook signing secrets at rest
 
     @classmethod
     def from_secret(cls, secret: str) -> Keys:
@@ -30,6 +31,7 @@ class Keys:
             pii_hmac=derive_key(secret, "pii-operators"),
             vault_wrap=derive_key(secret, "vault-key-wrap"),
             audit_signing_seed=derive_key(secret, "audit-signing"),
+            webhook_secrets=derive_key(secret, "webhook-secrets"),
         )
 
 

@@ -15,6 +15,7 @@ from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
 from app.settings import Settings
 from app.tenants.router import router as admin_router
+from app.webhooks.router import router as webhooks_router
 from app.wiring import build_state, close_state
 from escalation.router import router as handoff_router
 
@@ -39,6 +40,6 @@ def create_app(settings: Settings, *, overrides: dict[str, object] | None = None
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    for router in (chat_router, handoff_router, audit_router, admin_router, ops_router):
+    for router in (chat_router, handoff_router, audit_router, admin_router, webhooks_router, ops_router):
         app.include_router(router)
     return app

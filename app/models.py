@@ -5,6 +5,7 @@ from app.conversations.models import Conversation, Message
 from app.conversations.vault_models import SubjectKey, VaultEntry
 from app.db import Base
 from app.tenants.models import ApiKey, PolicyVersion, Tenant
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from escalation.models import Handoff
 
 __all__ = [
@@ -18,4 +19,6 @@ __all__ = [
     "SubjectKey",
     "Tenant",
     "VaultEntry",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     # A customer queued this long without a person picking up is told they are still
     # waiting (once per time in the queue); 0 turns the check off.
     handoff_pickup_timeout_s: float = Field(default=300.0, ge=0)
+    # Outbound webhooks (docs/webhooks.md): each attempt times out after webhook_timeout_s;
+    # a failed one is retried after webhook_retry_first_s, then 4 times longer each time
+    # (capped at webhook_retry_max_s), until webhook_max_attempts attempts have failed.
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_retry_first_s: float = Field(default=1.0, gt=0)
+    webhook_retry_max_s: float = Field(default=3600.0, gt=0)
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0)
     # A streamed completion made while a person holds the conversation stays open this
     # long for their reply (widgets that only speak Chat Completions); 0: answer at once.
     hold_open_s: float = Field(default=25.0, ge=0, le=300)

@@ -15,6 +15,7 @@ from app.db import WriteGate
 from app.settings import Settings
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
+from app.webhooks.runtime import Webhooks
 from escalation.events import EventHub
 from escalation.watcher import NoPickupWatcher
 from guardrails.resources import Resources
@@ -37,3 +38,4 @@ class AppState:
     nlp_ready: bool = False
     hub: EventHub = field(default_factory=EventHub)  # handoff and conversation events (SSE)
     watcher: NoPickupWatcher | None = None  # the no-pickup timeout
+    webhooks: Webhooks | None = None  # handoff events sent to the tenants' helpdesks

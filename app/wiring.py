@@ -19,6 +19,8 @@ from app.settings import Settings
 from app.state import AppState
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
+from app.webhooks.dispatcher import Retry
+from app.webhooks.runtime import Webhooks
 from escalation.events import EventHub, PostgresFanout
 from escalation.watcher import NoPickupWatcher
 from guardrails.pii_engine import PII_ENGINE, build_pii_engine
@@ -81,6 +83,20 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     # On PostgreSQL, events reach the other replicas' SSE streams over LISTEN/NOTIFY.
     hub = EventHub(fanout=None if settings.is_sqlite else PostgresFanout(dsn=settings.database_url))
     await hub.start()
+    webhooks = Webhooks(
+        sessionmaker=sessionmaker,
+        gate=gate,
+        secret_key=keys.webhook_secrets,
+        retry=Retry(
+            max_attempts=settings.webhook_max_attempts,
+            first_s=settings.webhook_retry_first_s,
+            cap_s=settings.webhook_retry_max_s,
+        ),
+        timeout_s=settings.webhook_timeout_s,
+        poll_interval_s=settings.webhook_poll_interval_s,
+    )
+    hub.observe(webhooks.outbox.observe)
+    await webhooks.start()
     watcher = None
     if settings.handoff_pickup_timeout_s > 0:
         watcher = NoPickupWatcher(
@@ -121,12 +137,15 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         nlp_ready=True,
         hub=hub,
         watcher=watcher,
+        webhooks=webhooks,
     )
 
 
 async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
     if state.watcher is not None:
         await state.watcher.stop()
+    if state.webhooks is not None:
+        await state.webhooks.stop()
     await state.hub.stop()
     await state.recorder.stop()
     await state.audit.stop()

@@ -81,6 +81,12 @@ class EventHub:
         self._queue_size = queue_size
         self._fanout = fanout
         self._subscribers: dict[tuple[str, str | None], set[Subscription]] = {}
+        self._observers: list[Callable[[list[Notice]], None]] = []
+
+    def observe(self, observer: Callable[[list[Notice]], None]) -> None:
+        """Hands ``observer`` every batch of notices published on this replica (not those
+        from other replicas). It is called on the publishing path: it must not block."""
+        self._observers.append(observer)
 
     async def start(self) -> None:
         if self._fanout is not None:
@@ -113,6 +119,8 @@ class EventHub:
             self.deliver(notice)
             if self._fanout is not None:
                 self._fanout.send(notice)
+        for observer in self._observers:
+            observer(notices)
 
     def deliver(self, notice: Notice) -> None:
         for subscription in self._subscribers.get((notice.tenant_id, None), ()):

@@ -9,12 +9,19 @@ two replicas cannot both send one delivery.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class WebhookEndpoint(Base):
@@ -46,7 +53,7 @@ class WebhookDelivery(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # ids, states, times: never text
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, failed
+    status: Mapped[str] = mapped_column(String(16))  # DeliveryStatus
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)  # exception type only
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
