@@ -4,7 +4,8 @@
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params on (1) single generated messages (tuned set), (2) hand-written
-phrasings the detectors were not tuned on (held-out set), and (3) multi-turn
+phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3``, never tuned
+on), and (3) multi-turn
 conversations, carrying state between turns exactly as the app does (merge each
 decision's ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints
 precision / recall / F1 per detector and per topic, the false-escalation rate on neutral
@@ -26,7 +27,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from escalation_corpus import HELD_OUT, HELD_OUT_V1, Conversation, Message, conversations, tuned_messages
+from escalation_corpus import (
+    HELD_OUT,
+    HELD_OUT_V1,
+    HELD_OUT_V3,
+    Conversation,
+    Message,
+    conversations,
+    tuned_messages,
+)
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -39,7 +48,10 @@ from guardrails.sensitive_topic import SensitiveTopicGuardrail, SensitiveTopicPa
 KEY = b"k" * 32
 TARGETS = {"human_request": ("recall", 0.98), "crisis": ("recall", 0.98), "frustration": ("f1", 0.85)}
 NEUTRAL_FP_TARGET = 0.02
-NEUTRAL_GROUPS = ("neutral", "hard_negative", "polite_complaint", "held_out:neutral", "held_out:polite")
+NEUTRAL_GROUPS = (
+    "neutral", "hard_negative", "polite_complaint", "held_out:neutral", "held_out:polite",
+    "v3:neutral", "v3:hard_negative", "v3:polite",
+)  # fmt: skip
 
 
 class Detectors:
@@ -184,6 +196,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--errors", action="store_true", help="print every misclassified message")
+    # v3 is the clean test set: run it on purpose, not on every tuning run, and do not
+    # combine it with --errors while tuning.
+    parser.add_argument("--v3", action="store_true", help="also score held-out v3 (the unseen set)")
     args = parser.parse_args()
     det = Detectors()
     tuned = tuned_messages(args.seed)
@@ -196,8 +211,13 @@ async def main() -> None:
         det, HELD_OUT_V1, "held-out v1 (seen: lexicons widened after its first run)", args.errors
     )
     held_results = await score_messages(
-        det, HELD_OUT, "held-out v2 (written after tuning, never tuned on)", args.errors
+        det, HELD_OUT, "held-out v2 (seen: lexicons widened after its first run)", args.errors
     )
+    v3_results = None
+    if args.v3:
+        v3_results = await score_messages(
+            det, HELD_OUT_V3, "held-out v3 (written before the last widening, never tuned on)", args.errors
+        )
     await score_conversations(det, convs, args.errors)
     lat = sorted(det.latencies_ms)
     p95 = lat[int(len(lat) * 0.95)]
@@ -205,6 +225,8 @@ async def main() -> None:
           f"over {len(lat)} messages (target p50 <= 1 ms)")  # fmt: skip
     check_targets(tuned_results, "tuned")
     check_targets(held_results, "held-out v2")
+    if v3_results is not None:
+        check_targets(v3_results, "held-out v3")
 
 
 if __name__ == "__main__":

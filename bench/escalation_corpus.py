@@ -9,7 +9,10 @@ Two parts, kept apart on purpose:
   reported untouched (see the module's git history / the report); after that run the
   lexicons were widened with its misses in mind, so it is no longer a clean test.
 * ``HELD_OUT``: a second set, written after all tuning and run once, never tuned on.
-  Trust these numbers most.
+  Its first run was reported; the lexicons were then widened using it, so it is now seen.
+* ``HELD_OUT_V3``: a third set, written before that widening from general knowledge of
+  how people phrase crisis, requests for a person, frustration and look-alike idioms;
+  never tuned on. Trust these numbers most.
 
 A label is the set of detectors expected to fire: ``human_request``, ``frustration``,
 ``bot_question``, or ``topic:<name>`` for ``sensitive_topic``. An empty set is neutral.
@@ -407,6 +410,112 @@ HELD_OUT: list[Message] = [
         "Can you tell me the real price including tax?", "I'm a human rights lawyer looking for a gift",
         "How do I add someone else to my account?", "Is the dead bolt lock in stock?",
         "I'm going to order again next week", "My mum loves the shoes, thank you!",
+    ]),
+]  # fmt: skip
+
+
+# ---- held out v3 -------------------------------------------------------------------------
+# Written BEFORE the v2-driven widening (from general knowledge of how people phrase these
+# things in support chats, not from any set's misses), run once before and once after that
+# widening, never tuned on. Lower-case, typos and missing punctuation are deliberate.
+HELD_OUT_V3: list[Message] = [
+    *(_m(t, "v3:self_harm", "topic:self_harm") for t in [
+        "i just dont see the point anymore", "everyone would be better off if i wasnt around",
+        "I feel like such a burden to my family", "honestly I don't want to wake up tomorrow",
+        "Please cancel my subscription, I won't need it where I'm going",
+        "I've written letters to my kids and I'm ready", "im giving away all my stuff, can you move my account to my sister",
+        "i have a bottle of pills in front of me", "I want to disappear forever", "kms",
+        "tbh i want to kms", "i cant do this anymore i just want it all to stop", "Thinking of ending things",
+        "i keep thinking about driving my car into a wall", "I've been stockpiling my meds",
+        "this is my last message to anyone", "what's the point of living when everything goes wrong",
+        "I want to sleep forever", "i wish i could just not exist", "nobody would even notice if I was gone",
+        "I'm going to hurt myself", "i've been cutting again", "I'm standing on the bridge right now",
+        "i bought a rope today and i know what its for", "I'm so tired of everything, I just want to go to sleep and never wake up",
+        "I don't think I'll be around much longer", "i want to unalive myself",
+        "soon it won't matter, I won't be here", "suicidal thoughts again tonight", "feeling sucidal tbh",
+        "my refund got rejected and honestly i want to die i cant take it",
+        "I'm a burden to everyone around me and they'd be happier without me",
+        "goodbye. thank you for always being kind to me, you won't hear from me again",
+        "i took a whole packet of pills an hour ago", "there's no way out for me except one",
+        "I'm done with life", "life isn't worth it anymore", "I've decided tonight is the night",
+        "i dont wanna be here no more", "i want to end it", "Can you make sure my wife gets the account after I'm gone? I've made my peace",
+        "I'm thinking of jumping in front of a train", "I'm going to take my own life",
+        "i just want the pain to end for good", "ive been looking up how many tablets it takes",
+        "I can't see any way out except ending it", "nobody cares if i live or die",
+        "I have a gun and I'm thinking of using it on myself", "I hate myself and want to die",
+        "wanna end my lyfe",
+    ]),
+    *(_m(t, "v3:medical_emergency", "topic:medical_emergency") for t in [
+        "my dad just collapsed and isn't responding", "my baby swallowed a button battery",
+        "my toddler drank some bleach what do I do", "someone is having a seizure in front of me",
+        "my husband's face is drooping and his speech is slurred", "I have crushing chest pain and my left arm is numb",
+        "my friend overdosed and won't wake up", "there's blood everywhere, I cut my hand really deep",
+        "my son is choking", "my wife can't breathe, her lips are going blue", "he's passed out on the floor",
+        "my daughter ate some of the dishwasher tablets", "I think I'm having a heart attack",
+        "my mum fell down the stairs and hit her head, she's not making sense",
+        "allergic reaction, my throat is swelling up", "the charger exploded and my arm is badly burned",
+        "kid got into the medicine cabinet and ate a bunch of pills", "my grandpa isnt breathing",
+        "got stung by a bee and my whole face is swelling, cant swallow",
+        "my friend took too much and she's barely conscious", "the heater is smoking and the room smells of gas",
+        "im bleeding really bad",
+    ]),
+    *(_m(t, "v3:human_request", "human_request") for t in [
+        "can i talk to a real human being please", "put a human on", "get me someone real",
+        "I need an actual person to look at this", "is there a phone number I can call to speak to someone",
+        "connect me with your customer service team", "i want to speak to someone in charge",
+        "let me talk to your manager", "human agent", "talk to human", "I'd rather deal with a real person",
+        "can a member of your team call me back", "escalate this please",
+        "please pass this to someone who can actually help", "transfer me to a live person",
+        "I need to speak with someone from billing", "are there any staff available to chat to me?",
+        "Stop. I want a human.", "get a person on this chat", "speak to agent", "customer service rep please",
+        "I want to talk to an employee", "can you get someone from your team to contact me",
+        "bring in a supervisor", "put me through to someone", "no bot. person.",
+        "I'd like a call back from an advisor", "can a real person take over?", "reprasentitive",
+        "let me talk to somebody who knows what they're doing",
+    ]),
+    *(_m(t, "v3:frustration", "frustration") for t in [
+        "This is absolutely ridiculous, I've been charged three times", "WHY IS MY ORDER STILL NOT HERE",
+        "you people are useless", "I'm so done with this company", "worst customer service I've ever had",
+        "what a joke, nobody ever gets back to me", "I've been on hold for 2 hours, this is insane",
+        "are you kidding me? again??", "I'm beyond angry right now",
+        "this is the fourth email I've sent and still nothing", "f***ing hell, just refund me",
+        "I'm really disappointed, the package is late again", "honestly this is getting frustrating",
+        "I've explained this twice already", "why does nobody read my messages",
+        "this keeps happening and I'm tired of it", "You keep sending me the same useless answer",
+        "I can't believe how hard it is to get a simple refund", "Your app has crashed five times today, so annoying",
+        "three weeks and no refund. not happy.", "I'm getting really fed up", "this is a complete mess",
+        "Seriously? That's the third wrong item.", "I've had it with you guys",
+    ]),
+    *(_m(t, "v3:polite", *()) for t in [
+        "The parcel arrived a day late but it's fine.",
+        "Slightly disappointed the colour is different from the photo, can I exchange it?",
+        "The box was a little damaged, the item is ok though.",
+    ]),
+    *(_m(t, "v3:hard_negative", *()) for t in [
+        "this deal is killer", "I'm dying to know when the sale starts",
+        "I could kill for a coffee right now, anyway where's my order?", "is there an operator fee for international calls?",
+        "I work in human resources, can I order for my team?", "what hours are your agents available?",
+        "Do I need a person to sign for the delivery?", "I'm a human rights lawyer, do you do bulk discounts?",
+        "my phone died so I couldn't reply", "the suspense is killing me, has it shipped?",
+        "these prices are to die for", "I nearly died laughing at the note in the packaging",
+        "my plant died, can I get a replacement under warranty?", "please end my trial",
+        "how do I kill the app process on android", "I want to disappear from your mailing list",
+        "how do I give away my gift card to a friend?", "My laptop battery is dead within an hour",
+        "I'm going to leave a note for the courier", "can I cancel my subscription, I'm moving abroad and won't need it",
+        "is the suicide squad figure back in stock?", "Do you sell a bridge for an acoustic guitar?",
+        "do you sell climbing rope?", "I ordered vitamin pills, when will they arrive?",
+        "is this model end of life or will it get updates?", "my chest of drawers arrived broken",
+        "the heart rate monitor isn't tracking properly", "my employee discount isn't applying",
+        "I don't need to talk to anyone, just send the label", "is the dog chew toy a choking hazard?",
+        "my kid ate all the cookies from the gift box haha, can I reorder?", "the bleach I ordered leaked in the box",
+        "it's a burden to reorder every month, can I subscribe instead?", "I'd die for these shoes in red",
+        "what happens after the seizure of my package at customs?", "let's end it here, thanks for the help!",
+        "goodbye and thanks for your help", "I'm done, thanks that's everything",
+        "no one answered the door so the courier left a note", "the breathing exercise app won't renew",
+    ]),
+    *(_m(t, "v3:neutral", *()) for t in [
+        "what time do you close today", "can I change the size on order 55123", "do you price match",
+        "is the blue hoodie back in stock", "thanks for sorting that out!",
     ]),
 ]  # fmt: skip
 

@@ -46,7 +46,12 @@ _N = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th|umpteenth|hu
 _CUES: tuple[tuple[str, float, str], ...] = (
     ("repeat_contact", 0.6, rf"\b{_N} time\b|\b(?:how many|so many|countless|multiple|several|numerous|"
      r"\w+ different) times\b|\bagain and again\b|\bover and over\b|\byet again\b|\bkeep (?:asking|telling|"
-     r"calling|getting|saying|repeating|explaining)\b|\bevery time i\b|\b(?:explained|asked|told you|said|"
+     r"calling|getting|saying|repeating|explaining|being (?:passed|sent|told|transferred))\b|"
+     r"\bevery time i\b|\bchas(?:ing|ed) (?:this|it|you|them|up|my)\b|"
+     r"\b(?:pass|bounc|push|shunt|send|sent)\w* (?:me |us )?(?:around|round|from pillar to post|"
+     r"back and forth)\b|\b(?:round|around) in circles\b|\brun ?around\b|"
+     r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten) (?:calls|emails|messages|chats|"
+     r"phone calls|letters|complaints|attempts|tries)\b|\b(?:explained|asked|told you|said|"
      r"written|called|contacted|emailed|messaged|chased)(?: this| you| it| about this| about it)? (?:twice|"
      r"\d+ times|three times|four times|five times|several times|many times|multiple times)\b"),
     ("already_said", 0.3, r"\b(?:already|i have|ive) (?:told|explained|asked|said|called|contacted|sent|"
@@ -58,7 +63,9 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"forever)\b"),
     ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ )?(?:answers|answered|replies|replied|responds|"
      r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|"
-     r"bothered)\b|\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|"
+     r"bothered|bothers|reads|read|listens|listen|understands|knows|can help|could help|will help|"
+     r"seems to care|is able to help)\b|"
+     r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|"
      r"\b(?:no|zero|not a single|not one) (?:reply|replies|response|responses|answer|answers|update|updates|"
      r"call back|callback|email back)\b|\b(?:is|are) (?:no one|nobody) (?:helping|listening|responding|"
      r"answering)\b|\bignor(?:ed|ing) "
@@ -70,13 +77,21 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
      r"pissed)\b|\b(?:dont|doesnt|do not|does not) (?:even |really )?care\b|\bi swear\b|"
-     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b"),
+     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b|"
+     r"\b(?:absolute|complete|total|utter) (?:disaster|farce|mess|shambles|joke|fiasco|nightmare|failure)\b|"
+     r"\bdisaster\w*\b|\bappalling\b|\batrocious\b|\babysmal\b|\bhorrendous\b|\bdiabolical\b|"
+     r"\bshocking (?:service|experience|company)\b|\bterrible (?:service|experience|company|support)\b|"
+     r"\bend of my (?:rope|tether)\b|\bwits end\b|\b(?:so|completely|totally|absolutely|just) done with\b|"
+     r"\bhad it with\b|\bcant take (?:it|this|any ?more)\b|\bwast(?:e|es|ing|ed) (?:of )?(?:my|our) "
+     r"(?:time|money|day|evening|life)\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
      r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bright now\b|"
      r"\bimmediately\b|\basap\b|\bthis instant\b"),
     ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
      r"\b(?:switching|moving|going|switch) to (?:a |another |your )?(?:competitor|another|someone else)\b|"
-     r"\b(?:bad|1 star|one star|negative|terrible) review\b|\b(?:tell|telling|warn) (?:everyone|all my|"
+     r"\b(?:bad|1 star|one star|negative|terrible) review\b|"
+     r"\bor (?:else|i will|ill|im|i am) (?:going to |gonna )?(?:cancel\w*|leav\w*|clos\w*|report\w*|"
+     r"switch\w*|tak\w*|go\w* to)\b|\bi mean it\b|\b(?:tell|telling|warn) (?:everyone|all my|"
      r"people|my friends)\b|\blost a customer\b|\blast time i (?:order|buy|use|shop)\w*\b"),
     ("bot_failing", 0.45, r"\b(?:not|isnt|arent|you are not|youre not) (?:helping|helpful|listening|"
      r"understanding)\b|\b(?:doesnt|does not|didnt) help\b|\bno help\b|\b(?:you|bot) (?:dont|do not|"

@@ -38,7 +38,7 @@ _PERSON_WORDS = {
     "operator": ("operator", "operater", "oprator", "opperator"),
     "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
                 "supervsior", "superviser", "boss"),
-    "staff": ("staff", "employee", "advisor", "adviser", "associate"),
+    "staff": ("staff", "employee", "employees", "advisor", "adviser", "associate", "colleague", "clerk"),
     "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1"),
     "talk": ("talk", "speak", "chat", "talking", "speaking", "chatting", "tlak", "speek", "spek", "soeak",
              "speal", "tallk"),
@@ -61,10 +61,34 @@ _REAL_WORDS = frozenset((
 # Multi-word phrases folded to one word before the patterns run.
 _FOLD = [
     (re.compile(r"\bhuman (?:resources|error|rights|nature|body|being s)\b"), "hr"),
+    # Not a request for a person: a carrier's fee, someone to sign for a parcel.
+    (
+        re.compile(
+            r"\boperator (?:fee|fees|charge|charges|code|codes|network|settings|lock|locked|billing)\b"
+        ),
+        "carrier",
+    ),
+    (
+        re.compile(
+            r"\b(?:person|someone|human|staff|agent) "
+            r"(?:to|who can|that can|who will|will|must|needs to|has to) "
+            r"(?:sign|collect|pick|receive|accept|be home|be there|be in|be present|be at home)\b"
+        ),
+        "recipient",
+    ),
+    (re.compile(r"\bsomeone real\b|\breal someone\b|\b(?:real|actual|live) people\b"), "human"),
     (re.compile(r"\b(?:customer|client) (?:service|support|care)\b|\blive (?:talk|support|help)\b"), "staff"),
     (re.compile(r"\b(?:member of (?:staff|your team|the team)|staff member|team member)\b"), "staff"),
+    (
+        re.compile(
+            r"\b(?:staff|support|service|care|helpdesk|help desk|sales|billing|complaints|accounts) "
+            r"(?:team|department|dept|desk)\b|\byour team\b"
+        ),
+        "staff",
+    ),
     (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
+    (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),
     (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
 ]
 _FILLER = frozenset((
@@ -73,9 +97,18 @@ _FILLER = frozenset((
     "speak", "talk", "to", "with", "any", "your", "one", "asap", "immediately", "right", "for", "some",
     "send", "id", "like", "would", "talk", "chat", "yes", "yeah", "yo", "u", "you", "one", "thanks",
     "thank", "sorry", "but", "honestly", "so", "well", "um", "hmm", "already", "again", "seriously",
+    "only",
 ))  # fmt: skip
 _TARGETS = frozenset({"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"})
 _SENTENCE = re.compile(r"[.!?;\n]+")
+# A question about when people are available is answered, not escalated: "Do you have live
+# chat on weekends?", "are your agents there on Sundays?" (a decision: the bot can give the
+# hours; "can I talk to someone now?" or a "please" still escalates).
+_AVAILABILITY = re.compile(
+    r"^(?:do|does|are|is|will|when|what time|what hours|which days)\b.*\b(?:weekends?|sundays?|saturdays?|"
+    r"holidays?|bank holidays?|evenings?|nights?|overnight|24 7|hours|opening|open)\b"
+)
+_WHO_AM_I = re.compile(r"\b(?:am i|are we|was i|were we|have i been|is this)(?: \w+)? $")
 _PLEASE = re.compile(r"\b(?:please|pls|plz|now|asap)\b")
 _CLAUSE = re.compile(r"[.!?;,\n]+")
 # What may trail a bare request: "agent please about order 123".
@@ -100,6 +133,17 @@ _PATTERNS = {
         rf"|\bis there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,3}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
+        # "put a human on", "get someone on the line"
+        r"|\b(?:put|get|bring) (?:me |us )?(?:a |an |the |your |some )?(?:real |live |actual )?"
+        rf"(?:{_TARGET}|someone)"
+        r" on(?:$| (?:the line|the phone|the chat|this|here|now|please|pls|asap)\b)"
+        # "ring me back with a real person", "a call back from an advisor"
+        r"|\b(?:call|ring|phone|callback|call back|ring back) (?:me |us )?(?:back )?(?:with|from|by) "
+        rf"(?:\w+ ){{0,2}}?{_TARGET}\b"
+        # "any humans around?", "is someone there"
+        rf"|\b(?:any|anyone|someone) (?:real |live |actual )?(?:{_TARGET} )?"
+        r"(?:around|about|there|here|online)\b"
+        rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,2}}?take (?:over|this)\b"
     ),
     "refuse_bot": re.compile(
         r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
@@ -175,9 +219,13 @@ class HumanRequestGuardrail:
         # cancel a request in the next ("Get me a human.").
         for sentence in _SENTENCE.split(text):
             canon = self._canon(sentence)
+            if _AVAILABILITY.search(canon) and not _PLEASE.search(canon):
+                continue
             for kind, pattern in _PATTERNS.items():
                 for match in pattern.finditer(canon):
                     before = canon[: match.start()].split()[-3:]
+                    if kind == "talk" and _WHO_AM_I.search(canon[: match.start()]):
+                        continue  # "am I talking to a human?" is bot_question's, not a request
                     if kind == "refuse_bot" or not NEGATORS.intersection(before):
                         return kind
         # "agent", "Sorry but human pls", "representative please about order 123": a clause

@@ -80,7 +80,13 @@ class SensitiveTopicGuardrail:
         # first match decides the reason code, severity and reply.
         self._topics: list[tuple[Topic, Severity]] = sorted(
             ((t, params.severity.get(t.spec.topic, t.spec.severity)) for t in topics),
-            key=lambda ts: (-SEVERITY_RANK[ts[1]], ts[0].spec.reason_code is not ReasonCode.CRISIS),
+            key=lambda ts: (
+                -SEVERITY_RANK[ts[1]],
+                ts[0].spec.reason_code is not ReasonCode.CRISIS,
+                # Self-harm's crisis reply (which also says to call the emergency number)
+                # wins over the emergency reply when both match ("I took all my pills").
+                ts[0].spec.reply != "crisis",
+            ),
         )
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:

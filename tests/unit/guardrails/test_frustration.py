@@ -53,6 +53,15 @@ async def transcript(rail: FrustrationGuardrail, messages: list[str]) -> list[De
         pytest.param("What a bunch of incompetent clowns", id="insult"),
         pytest.param("what the f*** is going on", id="masked-profanity"),
         pytest.param("I already explained this twice", id="explained-twice"),
+        pytest.param("I've been chasing this since March", id="chasing"),
+        pytest.param("they just keep bouncing me around from one team to another", id="passed-around"),
+        pytest.param("4 emails and 2 calls and not a word back", id="counted-contacts"),
+        pytest.param("Why does nobody listen to me", id="nobody-listens"),
+        pytest.param("this whole order has been a total farce", id="total-farce"),
+        pytest.param("Honestly I'm at my wits end with you", id="wits-end"),
+        pytest.param("you are wasting my time", id="wasting-time"),
+        pytest.param("sort this out or I'm closing my account", id="ultimatum"),
+        pytest.param("I can't take this any more, three weeks without a fridge", id="cant-take-it"),
     ],
 )
 async def test_frustrated_messages_escalate(rail: FrustrationGuardrail, text: str) -> None:
@@ -75,6 +84,9 @@ async def test_frustrated_messages_escalate(rail: FrustrationGuardrail, text: st
         pytest.param("It was ages ago that I ordered, but no rush.", id="no-rush"),
         pytest.param("Can I use two discount codes at once?", id="at-once-not-a-demand"),
         pytest.param("I was charged twice, could you refund one?", id="charged-twice"),
+        pytest.param("Can I pause my subscription for a month?", id="for-a-month"),
+        pytest.param("I've tried twice to log in, can you reset it?", id="tried-twice-polite"),
+        pytest.param("the box was a little dented but it's fine", id="dented-but-fine"),
     ],
 )
 async def test_calm_messages_pass(rail: FrustrationGuardrail, text: str) -> None:

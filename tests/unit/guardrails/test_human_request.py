@@ -49,6 +49,20 @@ CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
         pytest.param("I don't want to talk to a bot", id="refuses-bot"),
         pytest.param("I'm fed up. Still no parcel. Get me a human.", id="negator-in-earlier-sentence"),
         pytest.param("connect me with customer service", id="customer-service"),
+        pytest.param("can you put a real person on", id="put-a-human-on"),
+        pytest.param("get me somebody real", id="someone-real"),
+        pytest.param("I'd like to be put in touch with a staff member", id="in-touch-with-staff"),
+        pytest.param("could a colleague of yours take over?", id="colleague-take-over"),
+        pytest.param("transfer me to the billing department", id="department"),
+        pytest.param("please have someone ring me back", id="ring-me-back"),
+        pytest.param("I want a callback from an employee", id="callback-from-employee"),
+        pytest.param("is anyone there? hello??", id="anyone-there"),
+        pytest.param("any agents online?", id="agents-online"),
+        pytest.param("escalate it", id="escalate-it"),
+        pytest.param("real people only pls", id="people-only"),
+        pytest.param(
+            "Do you have live chat on weekends? I need to talk to someone now", id="availability-plus-now"
+        ),
     ],
 )
 async def test_explicit_requests_escalate(resources: Resources, text: str) -> None:
@@ -77,6 +91,16 @@ async def test_explicit_requests_escalate(resources: Resources, text: str) -> No
         pytest.param("My boss, the manager, wants an invoice", id="manager-in-middle-clause"),
         pytest.param("I want to transfer money to my account", id="money-transfer"),
         pytest.param("Human error on my side, wrong address", id="human-error"),
+        pytest.param("is there an operator fee for calls abroad?", id="operator-fee"),
+        pytest.param("Does someone have to sign for the parcel?", id="someone-to-sign"),
+        pytest.param("I need a person to collect it at the door", id="person-to-collect"),
+        # A question about availability is answered, not escalated (documented decision).
+        pytest.param("Do you have live chat on weekends?", id="live-chat-availability-question"),
+        pytest.param("are your agents available on bank holidays?", id="agent-hours-question"),
+        pytest.param("my lawyer works in human rights", id="human-rights"),
+        pytest.param("am I talking to an actual human?", id="am-i-talking-to-a-human"),
+        pytest.param("I put the cleaning agent in the cupboard", id="put-agent-in"),
+        pytest.param("I want the team jersey in medium", id="team-jersey"),
     ],
 )
 async def test_other_senses_do_not_escalate(resources: Resources, text: str) -> None:

@@ -144,3 +144,92 @@ def test_bad_params_fail_the_policy(params: dict[str, object]) -> None:
 def test_every_lexicon_file_loads(topic: str) -> None:
     loaded = load_topic(LEXICON_DIR / f"{topic}.yaml")
     assert loaded.spec.topic == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("my family would be better off without me", id="better-off-without-me"),
+        pytest.param("I'm just a burden to everyone", id="burden"),
+        pytest.param("i wish i could just not exist", id="not-exist"),
+        pytest.param("sometimes I want to vanish for good", id="vanish-for-good"),
+        pytest.param("i dont want to wake up in the morning", id="not-wake-up"),
+        pytest.param("ive been saving up my meds for this", id="saving-meds"),
+        pytest.param("the tablets are lined up and ready", id="means-ready"),
+        pytest.param("I left a note for my parents", id="goodbye-note"),
+        pytest.param("i'm giving away all my belongings this week", id="giving-things-away"),
+        pytest.param("this is goodbye, thanks for everything", id="this-is-goodbye"),
+        pytest.param("gonna kms", id="kms"),
+        pytest.param("thinking about unaliving myself", id="unalive"),
+        pytest.param("feeling suicdal again", id="typo-suicidal"),
+        pytest.param("im standing on the roof of my building", id="standing-on-roof"),
+        pytest.param("what's the point in carrying on", id="point-carrying-on"),
+        pytest.param("im done with living", id="done-with-living"),
+        pytest.param("no one would care if i died", id="nobody-would-care"),
+    ],
+)
+async def test_self_harm_families_get_the_crisis_reply(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert "self_harm" in decision.annotations["topics"]
+    assert decision.reply == CRISIS_REPLY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("my son ate a laundry pod", id="ate-pod"),
+        pytest.param("my girlfriend swallowed a handful of paracetamol tablets", id="swallowed-tablets"),
+        pytest.param("grandma fainted and is barely breathing", id="barely-breathing"),
+        pytest.param("my brother is not moving after he fell", id="person-not-moving"),
+        pytest.param("she fell from the balcony", id="fall-from-height"),
+        pytest.param("his words are slurred and one side of his face droops", id="stroke-signs"),
+        pytest.param("tight pain across my chest", id="chest-pain-word-order"),
+        pytest.param("he's convulsing on the floor", id="convulsing"),
+        pytest.param("I can't stop the bleeding, there's so much blood", id="bleeding"),
+        pytest.param("my little girl's lips are turning blue", id="lips-blue"),
+        pytest.param("my dad took too many of his heart pills", id="too-many-pills"),
+        pytest.param("the power bank is sparking and melting", id="device-sparking"),
+    ],
+)
+async def test_medical_families_say_call_the_emergency_number(
+    rail: SensitiveTopicGuardrail, text: str
+) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert decision.annotations["topics"][0] == "medical_emergency"
+    assert decision.reply == EMERGENCY_REPLY
+
+
+async def test_self_harm_with_an_overdose_gets_the_crisis_reply(rail: SensitiveTopicGuardrail) -> None:
+    decision = await rail.check("I swallowed all my pills", CTX)
+
+    assert decision.annotations["topics"][0] == "self_harm"
+    assert decision.reply == CRISIS_REPLY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("this bundle deal is killer", id="killer-deal"),
+        pytest.param("the suspense is killing me lol", id="killing-me"),
+        pytest.param("I'd kill for free shipping", id="kill-for"),
+        pytest.param("we drove 300 kms to the store", id="kilometres"),
+        pytest.param("is the router end of life or still supported?", id="end-of-life-product"),
+        pytest.param("keep the parcel safe while I'm gone on holiday", id="gone-on-holiday"),
+        pytest.param("will this offer be around much longer?", id="offer-around-longer"),
+        pytest.param("is this rattle a choking hazard for babies?", id="choking-hazard"),
+        pytest.param("my order was held after seizure by customs", id="customs-seizure"),
+        pytest.param("my dad stopped responding to my texts about the gift", id="not-replying"),
+        pytest.param("the smoke alarm battery is missing", id="smoke-alarm-battery"),
+        pytest.param("I'm a human rights lawyer and want a business account", id="profession-lawyer"),
+        pytest.param("how do I give away a voucher to a friend?", id="give-away-voucher"),
+        pytest.param("are my pills ready for collection?", id="pharmacy-pills-ready"),
+        pytest.param("the app lost a lot of blood pressure readings", id="blood-pressure"),
+        pytest.param("I'd rather die than pay that lol", id="rather-die-than-hyperbole"),
+    ],
+)
+async def test_idioms_and_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
