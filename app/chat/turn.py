@@ -8,6 +8,7 @@ backend failure becomes an apology with the offer of a person, never an error pa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -112,6 +113,7 @@ class _Prepared:
     detector_state: dict[str, Any] = field(default_factory=dict)  # escalation detectors' memory
     stored_state: dict[str, Any] = field(default_factory=dict)  # as the turn found it
     durable: bool = False  # record the turn before answering (handoffs)
+    storing_values: asyncio.Task[None] | None = None  # the vault write of this turn's new values
     is_new: bool = False  # the conversation is stored with this turn
     customer_text: str = ""  # the newest customer message as stored (redacted)
     own_reply: str | None = None  # set when Candor answers instead of the bot
@@ -369,13 +371,11 @@ class TurnService:
         prepared.stored_state = dict(conversation.guardrail_state or {})
         prepared.detector_state = fold_state(detector_state, result.outcomes)
         if tokens.new_entries():
-            # New values are stored before anything else happens, so every later turn,
-            # on any replica, gives them the same tokens.
-            async with self._gate.writing(self._sessionmaker) as session:
-                await conversations.ensure_stored(session=session, conversation=conversation)
-                await self._vault.save_new(
-                    session=session, conversation=conversation, tokens=tokens, likely_new=is_new
-                )
+            # New values are stored while the bot is working, and the reply is not given
+            # before they are: every later turn, on any replica, gives them the same tokens.
+            prepared.storing_values = asyncio.create_task(
+                self._store_values(conversation, tokens, likely_new=is_new), name="vault-write"
+            )
         # A failed guardrail may have left PII in the text: it is neither stored nor sent.
         prepared.customer_text = (
             result.text if not result.failed else "[message withheld: a guardrail failed]"
@@ -514,9 +514,19 @@ class TurnService:
         await self._finish(prepared, stored, ai_turn=bool(already_shown))
         return apology
 
+    async def _store_values(self, conversation: Conversation, tokens: PiiTokens, *, likely_new: bool) -> None:
+        async with self._gate.writing(self._sessionmaker) as session:
+            await conversations.ensure_stored(session=session, conversation=conversation)
+            await self._vault.save_new(
+                session=session, conversation=conversation, tokens=tokens, likely_new=likely_new
+            )
+
     async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> int | None:
         """Records the turn (``shown`` as the transcript keeps it: tokens, not values);
         when it is recorded at once, returns the sequence number of its last message."""
+        if prepared.storing_values is not None:
+            await prepared.storing_values  # a failure here fails the turn: values must persist
+            prepared.storing_values = None
         author = AuthorKind.AI if ai_turn else AuthorKind.SYSTEM
         state = prepared.detector_state
         if ai_turn and "loop" in prepared.active.pipeline.names(Stage.INPUT):
