@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.conversations.models import Message
+from app.conversations.models import Conversation, Message
 from app.conversations.service import AuthorKind
 from app.db import new_id, utcnow
 from app.errors import Conflict, InvalidRequest, NotFound
@@ -55,6 +55,34 @@ class Texts:
 
 
 TEXTS = Texts()
+
+
+async def _tell_customer(
+    session: AsyncSession,
+    handoff: Handoff,
+    conversation: Conversation,
+    text: str,
+    *,
+    event_type: str,
+    actor: str,
+    request_id: str | None,
+    mode: State,
+    details: dict[str, Any] | None = None,
+) -> Change:
+    """Posts Candor's notice about the change to the customer and records the change."""
+    change = Change(handoff=handoff)
+    seq = await post(session, conversation, AuthorKind.SYSTEM, text)
+    record(
+        change,
+        conversation,
+        event_type,
+        actor=actor,
+        request_id=request_id,
+        mode=mode,
+        seq=seq,
+        details=details,
+    )
+    return change
 
 
 async def enqueue(
@@ -148,16 +176,15 @@ async def claim(
         agent_name=name,
         claimed_at=now,
     )
-    change = Change(handoff=handoff)
-    seq = await post(session, conversation, AuthorKind.SYSTEM, TEXTS.joined.format(name=name))
-    record(
-        change,
+    change = await _tell_customer(
+        session,
+        handoff,
         conversation,
-        "handoff.claimed",
+        TEXTS.joined.format(name=name),
+        event_type="handoff.claimed",
         actor=_actor(agent),
         request_id=request_id,
         mode=mode,
-        seq=seq,
     )
     return change
 
@@ -287,16 +314,15 @@ async def _leave(
     )
     if note and note.strip():
         await post(session, conversation, AuthorKind.AGENT, note.strip(), private=True, author_name=name)
-    change = Change(handoff=handoff)
-    seq = await post(session, conversation, AuthorKind.SYSTEM, TEXTS.left.format(name=name))
-    record(
-        change,
+    change = await _tell_customer(
+        session,
+        handoff,
         conversation,
-        audit_type,
+        TEXTS.left.format(name=name),
+        event_type=audit_type,
         actor=_actor(agent),
         request_id=request_id,
         mode=mode,
-        seq=seq,
         details=details,
     )
     return change
@@ -321,16 +347,15 @@ async def resolve(
         holder=handoff.assigned_agent,
         resolved_at=utcnow(),
     )
-    change = Change(handoff=handoff)
-    seq = await post(session, conversation, AuthorKind.SYSTEM, TEXTS.resolved.format(name=name))
-    record(
-        change,
+    change = await _tell_customer(
+        session,
+        handoff,
         conversation,
-        "handoff.resolved",
+        TEXTS.resolved.format(name=name),
+        event_type="handoff.resolved",
         actor=_actor(agent),
         request_id=request_id,
         mode=mode,
-        seq=seq,
     )
     return change
 
@@ -363,16 +388,15 @@ async def handback(
     if note and note.strip():
         await post(session, conversation, AuthorKind.SYSTEM, note.strip(), private=True, author_name=name)
         conversation.guardrail_state = {**(conversation.guardrail_state or {}), HANDBACK_NOTE: True}
-    change = Change(handoff=handoff)
-    seq = await post(session, conversation, AuthorKind.SYSTEM, TEXTS.handed_back.format(name=name))
-    record(
-        change,
+    change = await _tell_customer(
+        session,
+        handoff,
         conversation,
-        "handoff.handed_back",
+        TEXTS.handed_back.format(name=name),
+        event_type="handoff.handed_back",
         actor=_actor(agent),
         request_id=request_id,
         mode=mode,
-        seq=seq,
         details={"note": bool(note and note.strip())},
     )
     return change
@@ -409,17 +433,16 @@ async def expire_unclaimed(
             )
         except Conflict:
             continue  # claimed meanwhile
-        change = Change(handoff=handoff)
-        seq = await post(session, conversation, AuthorKind.SYSTEM, TEXTS.no_pickup)
         waited = (now - handoff.queued_at).total_seconds()
-        record(
-            change,
+        change = await _tell_customer(
+            session,
+            handoff,
             conversation,
-            "handoff.expired",
+            TEXTS.no_pickup,
+            event_type="handoff.expired",
             actor="candor",
             request_id=None,
             mode=mode,
-            seq=seq,
             details={"waited_s": round(waited, 1)},
         )
         changes.append(change)

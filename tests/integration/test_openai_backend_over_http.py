@@ -175,7 +175,7 @@ async def test_stream_dropped_midway_ends_with_an_apology(
 async def test_backend_down_before_streaming_gives_an_apology_stream(
     database_url: str, tenant: TenantKeys
 ) -> None:
-    from tests.support.fake_openai import free_port
+    from tests.support.threaded_server import free_port
 
     settings = make_settings(
         database_url,

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.threaded_server import serve_in_thread
 
 
 @dataclass
@@ -97,12 +96,6 @@ def _sse(chunk: dict[str, Any], body: dict[str, Any]) -> str:
     return f"data: {json.dumps(chunk)}\n\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     fake = fake or FakeOpenAI()
@@ -112,20 +105,6 @@ def serve_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
             Route("/v1/models", fake.models, methods=["GET"]),
         ]
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("fake backend did not start")
-        time.sleep(0.01)
-    fake.url = f"http://127.0.0.1:{port}/v1"
-    try:
+    with serve_in_thread(app, name="fake backend") as port:
+        fake.url = f"http://127.0.0.1:{port}/v1"
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.fake_openai import free_port
+from tests.support.threaded_server import free_port
 
 _KEY_LINE = re.compile(r"^\s+(chat|agent|auditor|admin)\s+(cnd_\S+)$")
 

@@ -7,20 +7,17 @@ codes, then ``default_status``: enough to watch Candor sign, retry and give up.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.support.fake_openai import free_port
+from tests.support.threaded_server import serve_in_thread
 
 
 @dataclass(frozen=True)
@@ -54,20 +51,6 @@ class Receiver:
 def serve_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
     receiver = receiver or Receiver()
     app = Starlette(routes=[Route("/hooks/candor", receiver.hook, methods=["POST"])])
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("webhook receiver did not start")
-        time.sleep(0.01)
-    receiver.url = f"http://127.0.0.1:{port}/hooks/candor"
-    try:
+    with serve_in_thread(app, name="webhook receiver") as port:
+        receiver.url = f"http://127.0.0.1:{port}/hooks/candor"
         yield receiver
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
