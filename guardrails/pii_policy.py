@@ -20,18 +20,36 @@ import hmac
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+from pydantic import AfterValidator
 
 from guardrails.base import Finding
-from guardrails.pii_engine import Span
+from guardrails.pii_engine import SUPPORTED_ENTITIES, Span
 
 Operator = Literal["replace", "mask", "hash", "encrypt", "block"]
 _ENCRYPT_INFO = b"candor/pii/encrypt/v1"
 _ENC_TOKEN = re.compile(r"\[([A-Z_]+):enc:([A-Za-z0-9_\-]+={0,2})\]")
+
+
+def _known_entities(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = sorted(set(value) - set(SUPPORTED_ENTITIES))
+    if unknown:
+        raise ValueError(f"unknown PII entities {unknown}; supported: {list(SUPPORTED_ENTITIES)}")
+    return value
+
+
+def _valid_patterns(value: tuple[str, ...]) -> tuple[str, ...]:
+    compile_patterns(value)  # re.error -> a policy validation error at start-up
+    return value
+
+
+# Policy field types shared by the ``pii`` and ``pii_leak`` params.
+EntityList = Annotated[tuple[str, ...], AfterValidator(_known_entities)]
+PatternList = Annotated[tuple[str, ...], AfterValidator(_valid_patterns)]
 
 
 def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:

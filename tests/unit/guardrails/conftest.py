@@ -29,3 +29,11 @@ def resources(pii_engine: PiiEngine) -> Iterator[Resources]:
 def make_ctx(tokens: PiiTokens | None = None, *, stage: Stage = Stage.INPUT) -> TurnContext:
     state = {"pii_tokens": tokens} if tokens is not None else {}
     return TurnContext(tenant_id="t1", conversation_id="c1", stage=stage, state=state)
+
+
+@pytest.fixture
+def light_resources() -> Iterator[Resources]:
+    """For guardrails that need no NLP engine (the escalation detectors)."""
+    cpu = CpuRunner(max_workers=1)
+    yield Resources(cpu=cpu)
+    cpu.close()

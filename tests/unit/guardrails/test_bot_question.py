@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from guardrails.base import Action, Mode, ReasonCode, Stage, TurnContext
@@ -11,16 +9,14 @@ from guardrails.bot_question import DEFAULT_ANSWER, BotQuestionGuardrail, BotQue
 from guardrails.human_request import HumanRequestGuardrail, HumanRequestParams
 from guardrails.pipeline import Pipeline, Rail
 from guardrails.policy import OnError
-from guardrails.resources import CpuRunner, Resources
+from guardrails.resources import Resources
 
 CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
 
 
 @pytest.fixture
-def resources() -> Iterator[Resources]:
-    cpu = CpuRunner(max_workers=1)
-    yield Resources(cpu=cpu)
-    cpu.close()
+def resources(light_resources: Resources) -> Resources:
+    return light_resources
 
 
 def rail(resources: Resources) -> BotQuestionGuardrail:

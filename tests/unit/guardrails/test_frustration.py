@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from guardrails.base import Action, Decision, ReasonCode, Stage, TurnContext
 from guardrails.frustration import FrustrationGuardrail, FrustrationParams
-from guardrails.resources import CpuRunner, Resources
+from guardrails.resources import Resources
 
 
 @pytest.fixture
-def resources() -> Iterator[Resources]:
-    cpu = CpuRunner(max_workers=1)
-    yield Resources(cpu=cpu)
-    cpu.close()
+def resources(light_resources: Resources) -> Resources:
+    return light_resources
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pydantic import ValidationError
 
 from guardrails.base import Action, ReasonCode, Stage, TurnContext
 from guardrails.lexicon import LEXICON_DIR, available_topics, load_topic
-from guardrails.resources import CpuRunner, Resources
+from guardrails.resources import Resources
 from guardrails.sensitive_topic import (
     CRISIS_REPLY,
     EMERGENCY_REPLY,
@@ -21,10 +19,8 @@ CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
 
 
 @pytest.fixture
-def resources() -> Iterator[Resources]:
-    cpu = CpuRunner(max_workers=1)
-    yield Resources(cpu=cpu)
-    cpu.close()
+def resources(light_resources: Resources) -> Resources:
+    return light_resources
 
 
 @pytest.fixture
