@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import Any
 
-from app.chat.turn import Reply, StreamPiece, TurnMeta
+from app.chat.turn_types import Reply, StreamPiece, TurnMeta
 
 
 def completion_id() -> str:

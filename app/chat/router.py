@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from app.chat import openai_format
 from app.chat.schemas import ChatCompletionRequest
-from app.chat.turn import TurnMeta, TurnRequest
+from app.chat.turn_types import TurnMeta, TurnRequest
 from app.conversations.service import validate_conversation_id
 from app.errors import InvalidRequest, PayloadTooLarge
 from app.http import AnyPrincipal, ChatPrincipal, StateDep, request_id

@@ -1,5 +1,6 @@
-"""One chat turn, end to end: conversation, input guardrails, backend, output guardrails,
-transcript and audit. Streaming and non-streaming share everything but the last step.
+"""One chat turn, end to end: what ``TurnPreparer`` decided (conversation, input
+guardrails, handoff), then the backend, the output guardrails, the transcript and the
+audit. Streaming and non-streaming share everything but the last step.
 
 The order follows docs/architecture.md: a conversation that is not with the bot never
 reaches the backend; an enforced ESCALATE or BLOCK answers with Candor's own words; a
@@ -8,116 +9,44 @@ backend failure becomes an apology with the offer of a person, never an error pa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit.events import AuditScope, decision_event
+from app.audit.events import decision_event
 from app.audit.writer import AuditWriter
 from app.backends.base import BackendError, BackendRequest, BotBackend
 from app.chat.detection import (
-    Escalation,
     after_bot_reply,
-    direct_answer,
-    escalation_of,
-    fold_state,
-    turn_state,
 )
 from app.chat.handoff import PERSON_MODES, TurnHandoff
-from app.chat.redaction import as_backend_message, redact_history
-from app.chat.schemas import ChatCompletionRequest
+from app.chat.prepare import TurnPreparer
 from app.chat.segmenter import Segmenter
-from app.conversations import service as conversations
-from app.conversations.models import Conversation
+from app.chat.turn_types import (
+    PreparedTurn,
+    Reply,
+    StreamPiece,
+    TurnMeta,
+    TurnRequest,
+    count_outcomes,
+)
 from app.conversations.recorder import TurnRecord, TurnRecorder
-from app.conversations.service import AuthorKind, Segments
+from app.conversations.service import AuthorKind
 from app.conversations.vault import Vault
-from app.crypto import Keys, customer_pseudonym
+from app.crypto import Keys
 from app.db import WriteGate
-from app.errors import NotFound
 from app.ops import metrics
-from app.tenants.keys import Principal
-from app.tenants.policies import ActivePolicy, PolicyStore
-from escalation.queue import HANDBACK_NOTE, bot_context_notes
-from guardrails.base import Action, Stage, TurnContext
-from guardrails.pii import STATE_KEY as PII_TOKENS
+from app.tenants.policies import PolicyStore
+from guardrails.base import Action, Stage
 from guardrails.pii_tokens import PiiTokens, StreamRestorer
-from guardrails.pipeline import Outcome, StageResult
+from guardrails.pipeline import StageResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class TurnRequest:
-    principal: Principal
-    body: ChatCompletionRequest
-    conversation_id: str | None
-    customer_id: str | None
-    request_id: str
-
-
-@dataclass(slots=True)
-class TurnMeta:
-    """What the response says about Candor's handling (the ``candor`` object, headers)."""
-
-    conversation_id: str
-    mode: str
-    disclosure: str | None = None  # shown in this reply
-    disclosure_notice: str | None = None  # the tenant's wording, for the header
-    handoff: dict[str, Any] | None = None
-    answered_by: str = "ai"  # ai | candor (Candor's own words, the bot not called)
-
-    def as_candor_object(self) -> dict[str, Any]:
-        return {
-            "conversation_id": self.conversation_id,
-            "mode": self.mode,
-            "disclosure": self.disclosure,
-            "handoff": self.handoff,
-            "answered_by": self.answered_by,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    content: str
-    model: str
-    finish_reason: str = "stop"
-    tool_calls: tuple[dict[str, Any], ...] = ()
-    usage: dict[str, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StreamPiece:
-    content: str = ""
-    tool_calls: tuple[dict[str, Any], ...] = ()
-    finish_reason: str | None = None
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """Everything decided before the backend is called."""
-
-    conversation: Conversation
-    active: ActivePolicy
-    scope: AuditScope
-    ctx: TurnContext
-    meta: TurnMeta
-    backend_messages: list[dict[str, Any]]
-    tokens: PiiTokens = field(default_factory=PiiTokens)  # the conversation's PII token map
-    detector_state: dict[str, Any] = field(default_factory=dict)  # escalation detectors' memory
-    stored_state: dict[str, Any] = field(default_factory=dict)  # as the turn found it
-    durable: bool = False  # record the turn before answering (handoffs)
-    storing_values: asyncio.Task[None] | None = None  # the vault write of this turn's new values
-    is_new: bool = False  # the conversation is stored with this turn
-    customer_text: str = ""  # the newest customer message as stored (redacted)
-    own_reply: str | None = None  # set when Candor answers instead of the bot
-    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 class TurnService:
@@ -148,9 +77,18 @@ class TurnService:
         self._audit = audit
         self._keys = keys
         self._model_override = model_override
+        self._preparer = TurnPreparer(
+            sessionmaker=sessionmaker,
+            gate=gate,
+            policies=policies,
+            recorder=recorder,
+            vault=vault,
+            handoff=handoff,
+            keys=keys,
+        )
 
     async def complete(self, request: TurnRequest) -> tuple[Reply, TurnMeta]:
-        prepared = await self._prepare(request)
+        prepared = await self._preparer.prepare(request)
         model = self._model_override or request.body.model
         if prepared.own_reply is not None:
             await self._finish(prepared, prepared.own_reply, ai_turn=False)
@@ -185,7 +123,7 @@ class TurnService:
         The first piece is produced before this returns, so that response headers (the
         disclosure among them) reflect what the stream will show.
         """
-        prepared = await self._prepare(request)
+        prepared = await self._preparer.prepare(request)
         pieces = self._stream_pieces(request, prepared)
         first = await anext(pieces)
 
@@ -196,7 +134,9 @@ class TurnService:
 
         return prepared.meta, with_first()
 
-    async def _stream_pieces(self, request: TurnRequest, prepared: _Prepared) -> AsyncIterator[StreamPiece]:
+    async def _stream_pieces(
+        self, request: TurnRequest, prepared: PreparedTurn
+    ) -> AsyncIterator[StreamPiece]:
         if prepared.own_reply is not None:
             if prepared.meta.mode in PERSON_MODES and self._hold_open_s > 0:
                 async for piece in self._held_open(prepared):
@@ -249,7 +189,7 @@ class TurnService:
         calls = tuple(_restore_tool_call(call, prepared.tokens) for call in _merge_tool_calls(tool_calls))
         yield StreamPiece(content=last, tool_calls=calls, finish_reason=finish_reason)
 
-    async def _held_open(self, prepared: _Prepared) -> AsyncIterator[StreamPiece]:
+    async def _held_open(self, prepared: PreparedTurn) -> AsyncIterator[StreamPiece]:
         """A person holds the conversation: say so, then keep the stream open (bounded)
         and deliver what people post, for widgets that only speak Chat Completions."""
         own_reply = prepared.own_reply or ""
@@ -265,13 +205,13 @@ class TurnService:
                 yield StreamPiece(content=f"\n\n{label}{item.get('content', '')}")
         yield StreamPiece(finish_reason="stop")
 
-    async def _checked_segment(self, prepared: _Prepared, segment: str, index: int) -> str | None:
+    async def _checked_segment(self, prepared: PreparedTurn, segment: str, index: int) -> str | None:
         output = await self._run_output(prepared, segment, segment=index)
         if output.failed or output.action is Action.BLOCK:
             return None
         return output.text
 
-    async def _refuse_stream(self, prepared: _Prepared, shown: list[str]) -> StreamPiece:
+    async def _refuse_stream(self, prepared: PreparedTurn, shown: list[str]) -> StreamPiece:
         refusal = prepared.active.policy.messages.refused
         prepared.meta.answered_by = "candor"
         await self._finish(
@@ -281,183 +221,7 @@ class TurnService:
 
     # -- the steps -------------------------------------------------------------------------
 
-    async def _prepare(self, request: TurnRequest) -> _Prepared:
-        principal, body = request.principal, request.body
-        pseudonym = (
-            customer_pseudonym(
-                self._keys.pseudonym, tenant_id=principal.tenant_id, customer_id=request.customer_id
-            )
-            if request.customer_id
-            else None
-        )
-        segments = Segments(
-            channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
-        )
-        # What this replica has not written yet is read first: a write that lands during
-        # the database read below is then counted twice (harmless: only "none yet" matters
-        # for the disclosure), never not at all.
-        pending = self._recorder.pending_new(request.conversation_id) if request.conversation_id else None
-        pending_ai_turns = self._recorder.pending_ai_turns(request.conversation_id or "")
-        pending_state = self._recorder.pending_state(request.conversation_id or "")
-        # One short read (policy usually cached); the turn's messages are recorded whole
-        # at its end, by the recorder, off the request path.
-        async with self._sessionmaker() as session:
-            active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
-            conversation = await conversations.find(
-                session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
-            )
-            notes = (
-                await bot_context_notes(session=session, conversation_id=conversation.id)
-                if conversation is not None and (conversation.guardrail_state or {}).get(HANDBACK_NOTE)
-                else []
-            )
-            needs_vault = _uses_vault(active)
-            tokens = (
-                await self._vault.load(session=session, conversation_id=conversation.id)
-                if needs_vault and conversation is not None
-                else PiiTokens()
-            )
-        if conversation is None and pending is not None:
-            if pending.tenant_id != principal.tenant_id:
-                raise NotFound("no such conversation")
-            conversation = pending
-        is_new = conversation is None or conversation is pending
-        if conversation is None:
-            conversation = conversations.start(
-                tenant_id=principal.tenant_id,
-                conversation_id=request.conversation_id,
-                customer_id=request.customer_id,
-                customer_pseudonym=pseudonym,
-                segments=segments,
-            )
-        detector_state = turn_state(conversation.guardrail_state or {}, pending_state)
-        detector_state.pop(HANDBACK_NOTE, None)  # the notes go to the bot this turn
-        scope = AuditScope(
-            tenant_id=principal.tenant_id,
-            request_id=request.request_id,
-            conversation_id=conversation.id,
-            customer_pseudonym=conversation.customer_pseudonym,
-            policy_version=active.version,
-            channel=conversation.channel,
-            locale=conversation.locale,
-            region=conversation.region,
-        )
-        ctx = TurnContext(
-            tenant_id=principal.tenant_id,
-            conversation_id=conversation.id,
-            stage=Stage.INPUT,
-            customer_pseudonym=conversation.customer_pseudonym,
-            locale=conversation.locale,
-            ai_turns_before=conversation.ai_turns + pending_ai_turns,
-            state={**detector_state, PII_TOKENS: tokens},
-        )
-        meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
-        prepared = _Prepared(
-            conversation=conversation,
-            active=active,
-            scope=scope,
-            ctx=ctx,
-            meta=meta,
-            backend_messages=[],
-            is_new=is_new,
-            tokens=tokens,
-        )
-        *history, newest = body.messages
-        # Earlier messages first, so tokens are numbered in the order values appeared.
-        history_out, history_failure = await redact_history(active.pipeline, history, ctx)
-        result = history_failure or await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
-        prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
-        self._count(result.outcomes)
-        prepared.stored_state = dict(conversation.guardrail_state or {})
-        prepared.detector_state = fold_state(detector_state, result.outcomes)
-        if tokens.new_entries():
-            # New values are stored while the bot is working, and the reply is not given
-            # before they are: every later turn, on any replica, gives them the same tokens.
-            prepared.storing_values = asyncio.create_task(
-                self._store_values(conversation, tokens, likely_new=is_new), name="vault-write"
-            )
-        # A failed guardrail may have left PII in the text: it is neither stored nor sent.
-        prepared.customer_text = (
-            result.text if not result.failed else "[message withheld: a guardrail failed]"
-        )
-        prepared.events.append(
-            scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
-        )
-        if conversation.mode in PERSON_MODES:
-            # A person holds (or is about to hold) this conversation: the bot never answers.
-            messages = active.policy.messages
-            prepared.own_reply = (
-                messages.handoff_queued if conversation.mode == "queued" else messages.with_person
-            )
-            prepared.durable = True
-            meta.answered_by = "candor"
-            return prepared
-        escalation = escalation_of(result.outcomes) if not result.failed else None
-        if escalation is not None:
-            await self._escalate(prepared, escalation, request_id=request.request_id)
-            return prepared
-        if result.verdict is not None:
-            self._answer_verdict(prepared, result)
-            return prepared
-        direct = direct_answer(result.outcomes)
-        if direct is not None:
-            prepared.own_reply = direct
-            meta.answered_by = "candor"
-            return prepared
-        newest_out = as_backend_message(newest)
-        newest_out["content"] = result.text
-        context = await self._handback_context(active, notes, ctx)
-        if context is None:  # a note could not be checked: it is not sent
-            prepared.own_reply = active.policy.messages.refused
-            meta.answered_by = "candor"
-            return prepared
-        prepared.backend_messages = [*context, *history_out, newest_out]
-        return prepared
-
-    @staticmethod
-    async def _handback_context(
-        active: ActivePolicy, notes: list[str], ctx: TurnContext
-    ) -> list[dict[str, Any]] | None:
-        """The people's hand-back notes as a system message, redacted like everything
-        else that reaches the model (an agent may have written the customer's details)."""
-        if not notes:
-            return []
-        joined = "\n".join(f"- {note}" for note in notes)
-        text = (
-            "A member of the support team handled this conversation and handed it back. "
-            f"Their notes:\n{joined}"
-        )
-        result = await active.pipeline.run_history(text, ctx)
-        if result.failed:
-            return None
-        return [{"role": "system", "content": result.text}]
-
-    async def _escalate(self, prepared: _Prepared, escalation: Escalation, *, request_id: str) -> None:
-        handoff = await self._handoff.enqueue(
-            conversation=prepared.conversation, escalation=escalation, request_id=request_id
-        )
-        prepared.is_new = False  # stored by the handoff
-        prepared.durable = True
-        prepared.meta.mode = "queued"
-        prepared.meta.handoff = handoff.as_candor_object()
-        prepared.meta.answered_by = "candor"
-        queued = prepared.active.policy.messages.handoff_queued
-        # Crisis resources first, then the handoff.
-        prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
-        metrics.TURNS.labels("escalate").inc()
-
-    def _answer_verdict(self, prepared: _Prepared, result: StageResult) -> None:
-        verdict = result.verdict
-        assert verdict is not None
-        messages = prepared.active.policy.messages
-        prepared.meta.answered_by = "candor"
-        if verdict.action is Action.ESCALATE:
-            prepared.own_reply = verdict.reply or messages.handoff_queued
-        else:
-            prepared.own_reply = verdict.reply or messages.refused
-        metrics.TURNS.labels(verdict.action.value).inc()
-
-    def _backend_request(self, request: TurnRequest, prepared: _Prepared) -> BackendRequest:
+    def _backend_request(self, request: TurnRequest, prepared: PreparedTurn) -> BackendRequest:
         return BackendRequest(
             messages=prepared.backend_messages,
             model=self._model_override or request.body.model,
@@ -466,11 +230,11 @@ class TurnService:
             options=request.body.options(),
         )
 
-    async def _run_output(self, prepared: _Prepared, text: str, *, segment: int) -> StageResult:
+    async def _run_output(self, prepared: PreparedTurn, text: str, *, segment: int) -> StageResult:
         ctx = replace(prepared.ctx, stage=Stage.OUTPUT, segment=segment)
         result = await prepared.active.pipeline.run(Stage.OUTPUT, text, ctx)
         prepared.events.extend(decision_event(prepared.scope, outcome) for outcome in result.outcomes)
-        self._count(result.outcomes)
+        count_outcomes(result.outcomes)
         for outcome in result.outcomes:
             if not outcome.enforced:
                 continue
@@ -481,7 +245,7 @@ class TurnService:
                     prepared.meta.disclosure = notice
         return result
 
-    def _backend_succeeded(self, prepared: _Prepared, started: float) -> None:
+    def _backend_succeeded(self, prepared: PreparedTurn, started: float) -> None:
         metrics.BACKEND_CALLS.labels(self._backend.kind, "ok").inc()
         prepared.events.append(
             prepared.scope.event(
@@ -493,7 +257,7 @@ class TurnService:
         )
 
     async def _backend_failed(
-        self, prepared: _Prepared, exc: BackendError, started: float, *, already_shown: str = ""
+        self, prepared: PreparedTurn, exc: BackendError, started: float, *, already_shown: str = ""
     ) -> str:
         metrics.BACKEND_CALLS.labels(self._backend.kind, "error").inc()
         metrics.BACKEND_ERRORS.labels(self._backend.kind, exc.kind).inc()
@@ -514,14 +278,7 @@ class TurnService:
         await self._finish(prepared, stored, ai_turn=bool(already_shown))
         return apology
 
-    async def _store_values(self, conversation: Conversation, tokens: PiiTokens, *, likely_new: bool) -> None:
-        async with self._gate.writing(self._sessionmaker) as session:
-            await conversations.ensure_stored(session=session, conversation=conversation)
-            await self._vault.save_new(
-                session=session, conversation=conversation, tokens=tokens, likely_new=likely_new
-            )
-
-    async def _finish(self, prepared: _Prepared, shown: str, *, ai_turn: bool) -> int | None:
+    async def _finish(self, prepared: PreparedTurn, shown: str, *, ai_turn: bool) -> int | None:
         """Records the turn (``shown`` as the transcript keeps it: tokens, not values);
         when it is recorded at once, returns the sequence number of its last message."""
         if prepared.storing_values is not None:
@@ -562,15 +319,6 @@ class TurnService:
         metrics.TURNS.labels(prepared.meta.answered_by).inc()
         return last_seq
 
-    @staticmethod
-    def _count(outcomes: tuple[Outcome, ...]) -> None:
-        for outcome in outcomes:
-            decision = outcome.decision
-            metrics.DECISIONS.labels(decision.guardrail, decision.action.value, outcome.mode.value).inc()
-            metrics.GUARDRAIL_LATENCY.labels(decision.guardrail, outcome.stage.value).observe(
-                outcome.latency_ms / 1000
-            )
-
 
 def _restore_tool_call(call: Mapping[str, Any], tokens: PiiTokens) -> dict[str, Any]:
     """A tool call with the customer's values back in its JSON arguments."""
@@ -582,11 +330,6 @@ def _restore_tool_call(call: Mapping[str, Any], tokens: PiiTokens) -> dict[str, 
             "arguments": tokens.restore(function["arguments"], json_escape=True),
         }
     return restored
-
-
-def _uses_vault(active: ActivePolicy) -> bool:
-    pipeline = active.pipeline
-    return "pii" in pipeline.names(Stage.INPUT) or "pii_leak" in pipeline.names(Stage.OUTPUT)
 
 
 def _merge_tool_calls(fragments: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,241 @@
+"""Everything a chat turn decides before the backend is called: the conversation and its
+policy, the PII token map, the input guardrails over the resent history and the newest
+message, detector state, and whether Candor answers itself (a refusal, a handoff, the
+truthful answer to "am I talking to a bot?") instead of the bot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.events import AuditScope, decision_event
+from app.chat.detection import Escalation, direct_answer, escalation_of, fold_state, turn_state
+from app.chat.handoff import PERSON_MODES, TurnHandoff
+from app.chat.redaction import as_backend_message, redact_history
+from app.chat.turn_types import PreparedTurn, TurnMeta, TurnRequest, count_outcomes
+from app.conversations import service as conversations
+from app.conversations.models import Conversation
+from app.conversations.recorder import TurnRecorder
+from app.conversations.service import Segments
+from app.conversations.vault import Vault
+from app.crypto import Keys, customer_pseudonym
+from app.db import WriteGate
+from app.errors import NotFound
+from app.ops import metrics
+from app.tenants.policies import ActivePolicy, PolicyStore
+from escalation.queue import HANDBACK_NOTE, bot_context_notes
+from guardrails.base import Action, Stage, TurnContext
+from guardrails.pii import STATE_KEY as PII_TOKENS
+from guardrails.pii_tokens import PiiTokens
+from guardrails.pipeline import StageResult
+
+
+class TurnPreparer:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gate: WriteGate,
+        policies: PolicyStore,
+        recorder: TurnRecorder,
+        vault: Vault,
+        handoff: TurnHandoff,
+        keys: Keys,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._gate = gate
+        self._policies = policies
+        self._recorder = recorder
+        self._vault = vault
+        self._handoff = handoff
+        self._keys = keys
+
+    async def prepare(self, request: TurnRequest) -> PreparedTurn:
+        principal, body = request.principal, request.body
+        pseudonym = (
+            customer_pseudonym(
+                self._keys.pseudonym, tenant_id=principal.tenant_id, customer_id=request.customer_id
+            )
+            if request.customer_id
+            else None
+        )
+        segments = Segments(
+            channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
+        )
+        # What this replica has not written yet is read first: a write that lands during
+        # the database read below is then counted twice (harmless: only "none yet" matters
+        # for the disclosure), never not at all.
+        pending = self._recorder.pending_new(request.conversation_id) if request.conversation_id else None
+        pending_ai_turns = self._recorder.pending_ai_turns(request.conversation_id or "")
+        pending_state = self._recorder.pending_state(request.conversation_id or "")
+        # One short read (policy usually cached); the turn's messages are recorded whole
+        # at its end, by the recorder, off the request path.
+        async with self._sessionmaker() as session:
+            active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
+            conversation = await conversations.find(
+                session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
+            )
+            notes = (
+                await bot_context_notes(session=session, conversation_id=conversation.id)
+                if conversation is not None and (conversation.guardrail_state or {}).get(HANDBACK_NOTE)
+                else []
+            )
+            needs_vault = _uses_vault(active)
+            tokens = (
+                await self._vault.load(session=session, conversation_id=conversation.id)
+                if needs_vault and conversation is not None
+                else PiiTokens()
+            )
+        if conversation is None and pending is not None:
+            if pending.tenant_id != principal.tenant_id:
+                raise NotFound("no such conversation")
+            conversation = pending
+        is_new = conversation is None or conversation is pending
+        if conversation is None:
+            conversation = conversations.start(
+                tenant_id=principal.tenant_id,
+                conversation_id=request.conversation_id,
+                customer_id=request.customer_id,
+                customer_pseudonym=pseudonym,
+                segments=segments,
+            )
+        detector_state = turn_state(conversation.guardrail_state or {}, pending_state)
+        detector_state.pop(HANDBACK_NOTE, None)  # the notes go to the bot this turn
+        scope = AuditScope(
+            tenant_id=principal.tenant_id,
+            request_id=request.request_id,
+            conversation_id=conversation.id,
+            customer_pseudonym=conversation.customer_pseudonym,
+            policy_version=active.version,
+            channel=conversation.channel,
+            locale=conversation.locale,
+            region=conversation.region,
+        )
+        ctx = TurnContext(
+            tenant_id=principal.tenant_id,
+            conversation_id=conversation.id,
+            stage=Stage.INPUT,
+            customer_pseudonym=conversation.customer_pseudonym,
+            locale=conversation.locale,
+            ai_turns_before=conversation.ai_turns + pending_ai_turns,
+            state={**detector_state, PII_TOKENS: tokens},
+        )
+        meta = TurnMeta(conversation_id=conversation.id, mode=conversation.mode)
+        prepared = PreparedTurn(
+            conversation=conversation,
+            active=active,
+            scope=scope,
+            ctx=ctx,
+            meta=meta,
+            backend_messages=[],
+            is_new=is_new,
+            tokens=tokens,
+        )
+        *history, newest = body.messages
+        # Earlier messages first, so tokens are numbered in the order values appeared.
+        history_out, history_failure = await redact_history(active.pipeline, history, ctx)
+        result = history_failure or await active.pipeline.run(Stage.INPUT, newest.text(), ctx)
+        prepared.events.extend(decision_event(scope, outcome) for outcome in result.outcomes)
+        count_outcomes(result.outcomes)
+        prepared.stored_state = dict(conversation.guardrail_state or {})
+        prepared.detector_state = fold_state(detector_state, result.outcomes)
+        if tokens.new_entries():
+            # New values are stored while the bot is working, and the reply is not given
+            # before they are: every later turn, on any replica, gives them the same tokens.
+            prepared.storing_values = asyncio.create_task(
+                self._store_values(conversation, tokens, likely_new=is_new), name="vault-write"
+            )
+        # A failed guardrail may have left PII in the text: it is neither stored nor sent.
+        prepared.customer_text = (
+            result.text if not result.failed else "[message withheld: a guardrail failed]"
+        )
+        prepared.events.append(
+            scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
+        )
+        if conversation.mode in PERSON_MODES:
+            # A person holds (or is about to hold) this conversation: the bot never answers.
+            messages = active.policy.messages
+            prepared.own_reply = (
+                messages.handoff_queued if conversation.mode == "queued" else messages.with_person
+            )
+            prepared.durable = True
+            meta.answered_by = "candor"
+            return prepared
+        escalation = escalation_of(result.outcomes) if not result.failed else None
+        if escalation is not None:
+            await self._escalate(prepared, escalation, request_id=request.request_id)
+            return prepared
+        if result.verdict is not None:
+            self._answer_verdict(prepared, result)
+            return prepared
+        direct = direct_answer(result.outcomes)
+        if direct is not None:
+            prepared.own_reply = direct
+            meta.answered_by = "candor"
+            return prepared
+        newest_out = as_backend_message(newest)
+        newest_out["content"] = result.text
+        context = await self._handback_context(active, notes, ctx)
+        if context is None:  # a note could not be checked: it is not sent
+            prepared.own_reply = active.policy.messages.refused
+            meta.answered_by = "candor"
+            return prepared
+        prepared.backend_messages = [*context, *history_out, newest_out]
+        return prepared
+
+    @staticmethod
+    async def _handback_context(
+        active: ActivePolicy, notes: list[str], ctx: TurnContext
+    ) -> list[dict[str, Any]] | None:
+        """The people's hand-back notes as a system message, redacted like everything
+        else that reaches the model (an agent may have written the customer's details)."""
+        if not notes:
+            return []
+        joined = "\n".join(f"- {note}" for note in notes)
+        text = (
+            "A member of the support team handled this conversation and handed it back. "
+            f"Their notes:\n{joined}"
+        )
+        result = await active.pipeline.run_history(text, ctx)
+        if result.failed:
+            return None
+        return [{"role": "system", "content": result.text}]
+
+    async def _escalate(self, prepared: PreparedTurn, escalation: Escalation, *, request_id: str) -> None:
+        handoff = await self._handoff.enqueue(
+            conversation=prepared.conversation, escalation=escalation, request_id=request_id
+        )
+        prepared.is_new = False  # stored by the handoff
+        prepared.durable = True
+        prepared.meta.mode = "queued"
+        prepared.meta.handoff = handoff.as_candor_object()
+        prepared.meta.answered_by = "candor"
+        queued = prepared.active.policy.messages.handoff_queued
+        # Crisis resources first, then the handoff.
+        prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
+        metrics.TURNS.labels("escalate").inc()
+
+    def _answer_verdict(self, prepared: PreparedTurn, result: StageResult) -> None:
+        verdict = result.verdict
+        assert verdict is not None
+        messages = prepared.active.policy.messages
+        prepared.meta.answered_by = "candor"
+        if verdict.action is Action.ESCALATE:
+            prepared.own_reply = verdict.reply or messages.handoff_queued
+        else:
+            prepared.own_reply = verdict.reply or messages.refused
+        metrics.TURNS.labels(verdict.action.value).inc()
+
+    async def _store_values(self, conversation: Conversation, tokens: PiiTokens, *, likely_new: bool) -> None:
+        async with self._gate.writing(self._sessionmaker) as session:
+            await conversations.ensure_stored(session=session, conversation=conversation)
+            await self._vault.save_new(
+                session=session, conversation=conversation, tokens=tokens, likely_new=likely_new
+            )
+
+
+def _uses_vault(active: ActivePolicy) -> bool:
+    pipeline = active.pipeline
+    return "pii" in pipeline.names(Stage.INPUT) or "pii_leak" in pipeline.names(Stage.OUTPUT)
