@@ -11,12 +11,13 @@ text in, ``Decision`` out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, Any, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class Action(StrEnum):
@@ -108,6 +109,27 @@ class Params(BaseModel):
     """Base for a guardrail's policy parameters: unknown keys are a policy error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_regex(pattern: str, *, index: int | None = None) -> str:
+    """``pattern`` if it compiles; otherwise a ``ValueError`` that makes a policy invalid
+    when it is loaded, not on a customer's turn."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        where = f"pattern {index}" if index is not None else "pattern"
+        raise ValueError(f"{where} is not a valid regular expression: {exc.msg}") from None
+    return pattern
+
+
+def _check_regexes(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for index, pattern in enumerate(patterns):
+        check_regex(pattern, index=index)
+    return patterns
+
+
+# A policy field holding regexes (allow-lists, extra phrasings, vetoes).
+RegexList = Annotated[tuple[str, ...], AfterValidator(_check_regexes)]
 
 
 @runtime_checkable

@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from guardrails.base import Action, Decision, Params, ReasonCode, TurnContext
+from guardrails.base import Action, Decision, Params, ReasonCode, RegexList, TurnContext
 from guardrails.handoff import carry_on
 from guardrails.lexicon import words
 from guardrails.resources import Resources
@@ -81,17 +81,7 @@ _PATTERNS = (
 class BotQuestionParams(Params):
     answer: str = Field(default=DEFAULT_ANSWER, min_length=20, max_length=1000)
     # Tenant additions, regexes on the lower-cased message (a persona name: "are you ava").
-    extra_patterns: tuple[str, ...] = ()
-
-    @field_validator("extra_patterns")
-    @classmethod
-    def _valid_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a valid regex: {exc}") from None
-        return value
+    extra_patterns: RegexList = ()
 
 
 class BotQuestionGuardrail:

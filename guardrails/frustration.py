@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from guardrails.base import Decision, Params, ReasonCode, TurnContext
+from guardrails.base import Decision, Params, ReasonCode, TurnContext, check_regex
 from guardrails.handoff import Severity, carry_on, escalate, state_of
 from guardrails.lexicon import words
 from guardrails.resources import Resources
@@ -134,7 +134,7 @@ class FrustrationParams(Params):
     @classmethod
     def _valid_cues(cls, value: dict[str, float]) -> dict[str, float]:
         for pattern, weight in value.items():
-            _valid_regex(pattern)
+            check_regex(pattern)
             if not 0.0 < weight <= 1.0:
                 raise ValueError("extra_cues weights must be in (0, 1]")
         return value
@@ -247,10 +247,3 @@ def _intensity(text: str) -> tuple[float, list[str]]:
     if _REPEATED_LETTERS.search(text):
         weight = max(weight, 0.1)
     return weight, shouted
-
-
-def _valid_regex(pattern: str) -> None:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"not a valid regex: {exc}") from None

@@ -27,7 +27,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 from pydantic import AfterValidator
 
-from guardrails.base import Finding
+from guardrails.base import Finding, RegexList
 from guardrails.pii_engine import SUPPORTED_ENTITIES, Span
 
 Operator = Literal["replace", "mask", "hash", "encrypt", "block"]
@@ -42,14 +42,9 @@ def _known_entities(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-def _valid_patterns(value: tuple[str, ...]) -> tuple[str, ...]:
-    compile_patterns(value)  # re.error -> a policy validation error at start-up
-    return value
-
-
 # Policy field types shared by the ``pii`` and ``pii_leak`` params.
 EntityList = Annotated[tuple[str, ...], AfterValidator(_known_entities)]
-PatternList = Annotated[tuple[str, ...], AfterValidator(_valid_patterns)]
+PatternList = RegexList
 
 
 def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
