@@ -10,6 +10,7 @@ from app.backends import build_backend
 from app.backends.base import BotBackend
 from app.chat.handoff import TurnHandoff
 from app.chat.turn import TurnService
+from app.conversations.lookup import ConversationLookup
 from app.conversations.recorder import TurnRecorder
 from app.conversations.vault import Vault
 from app.crypto import Keys
@@ -110,6 +111,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     vault = Vault(wrap_key=keys.vault_wrap)
     turns = TurnService(
         sessionmaker=sessionmaker,
+        lookup=ConversationLookup(engine=engine, sessionmaker=sessionmaker),
         gate=gate,
         policies=policies,
         backend=backend,
@@ -149,6 +151,7 @@ async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
     await state.hub.stop()
     await state.recorder.stop()
     await state.audit.stop()
+    state.turns.close()
     if "backend" not in overrides:
         await state.backend.aclose()
     if "resources" not in overrides:

@@ -16,6 +16,7 @@ from app.chat.handoff import PERSON_MODES, TurnHandoff
 from app.chat.redaction import as_backend_message, redact_history
 from app.chat.turn_types import PreparedTurn, TurnMeta, TurnRequest, count_outcomes
 from app.conversations import service as conversations
+from app.conversations.lookup import ConversationLookup
 from app.conversations.models import Conversation
 from app.conversations.recorder import TurnRecorder
 from app.conversations.service import Segments
@@ -37,6 +38,7 @@ class TurnPreparer:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        lookup: ConversationLookup,
         gate: WriteGate,
         policies: PolicyStore,
         recorder: TurnRecorder,
@@ -45,6 +47,7 @@ class TurnPreparer:
         keys: Keys,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._lookup = lookup
         self._gate = gate
         self._policies = policies
         self._recorder = recorder
@@ -70,13 +73,14 @@ class TurnPreparer:
         pending = self._recorder.pending_new(request.conversation_id) if request.conversation_id else None
         pending_ai_turns = self._recorder.pending_ai_turns(request.conversation_id or "")
         pending_state = self._recorder.pending_state(request.conversation_id or "")
-        # One short read (policy usually cached); the turn's messages are recorded whole
-        # at its end, by the recorder, off the request path.
+        # One short read (the policy is usually cached; the session connects only if
+        # something below needs it); the turn's messages are recorded whole at its end, by
+        # the recorder, off the request path.
+        conversation = await self._lookup.find(
+            tenant_id=principal.tenant_id, conversation_id=request.conversation_id
+        )
         async with self._sessionmaker() as session:
             active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
-            conversation = await conversations.find(
-                session=session, tenant_id=principal.tenant_id, conversation_id=request.conversation_id
-            )
             notes = (
                 await bot_context_notes(session=session, conversation_id=conversation.id)
                 if conversation is not None and (conversation.guardrail_state or {}).get(HANDBACK_NOTE)

@@ -35,6 +35,7 @@ from app.chat.turn_types import (
     TurnRequest,
     count_outcomes,
 )
+from app.conversations.lookup import ConversationLookup
 from app.conversations.recorder import TurnRecord, TurnRecorder
 from app.conversations.service import AuthorKind
 from app.conversations.vault import Vault
@@ -54,6 +55,7 @@ class TurnService:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
+        lookup: ConversationLookup,
         gate: WriteGate,
         policies: PolicyStore,
         backend: BotBackend,
@@ -77,8 +79,10 @@ class TurnService:
         self._audit = audit
         self._keys = keys
         self._model_override = model_override
+        self._lookup = lookup
         self._preparer = TurnPreparer(
             sessionmaker=sessionmaker,
+            lookup=lookup,
             gate=gate,
             policies=policies,
             recorder=recorder,
@@ -86,6 +90,9 @@ class TurnService:
             handoff=handoff,
             keys=keys,
         )
+
+    def close(self) -> None:
+        self._lookup.close()
 
     async def complete(self, request: TurnRequest) -> tuple[Reply, TurnMeta]:
         prepared = await self._preparer.prepare(request)
