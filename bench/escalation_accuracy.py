@@ -5,7 +5,8 @@
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params on (1) single generated messages (tuned set), (2) hand-written
 phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3``, never tuned
-on), and (3) multi-turn
+on; the v4 development set with ``--v4``, tuned on; held-out v5 with ``--v5``, written with
+v4 and never tuned on: see ``escalation_corpus_v4``), and (3) multi-turn
 conversations, carrying state between turns exactly as the app does (merge each
 decision's ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints
 precision / recall / F1 per detector and per topic, the false-escalation rate on neutral
@@ -36,6 +37,7 @@ from escalation_corpus import (
     conversations,
     tuned_messages,
 )
+from escalation_corpus_v4 import DEV_V4, HELD_OUT_V5
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -51,6 +53,7 @@ NEUTRAL_FP_TARGET = 0.02
 NEUTRAL_GROUPS = (
     "neutral", "hard_negative", "polite_complaint", "held_out:neutral", "held_out:polite",
     "v3:neutral", "v3:hard_negative", "v3:polite",
+    "v4:neutral", "v4:hard_negative", "v4:polite", "v5:neutral", "v5:hard_negative", "v5:polite",
 )  # fmt: skip
 
 
@@ -199,6 +202,8 @@ async def main() -> None:
     # v3 is the clean test set: run it on purpose, not on every tuning run, and do not
     # combine it with --errors while tuning.
     parser.add_argument("--v3", action="store_true", help="also score held-out v3 (the unseen set)")
+    parser.add_argument("--v4", action="store_true", help="also score the v4 development set")
+    parser.add_argument("--v5", action="store_true", help="also score held-out v5 (never tuned on)")
     args = parser.parse_args()
     det = Detectors()
     tuned = tuned_messages(args.seed)
@@ -218,6 +223,13 @@ async def main() -> None:
         v3_results = await score_messages(
             det, HELD_OUT_V3, "held-out v3 (written before the last widening, never tuned on)", args.errors
         )
+    v4_results = v5_results = None
+    if args.v4:
+        v4_results = await score_messages(det, DEV_V4, "v4 development set (tuned on)", args.errors)
+    if args.v5:
+        v5_results = await score_messages(
+            det, HELD_OUT_V5, "held-out v5 (written with v4, never tuned on)", args.errors
+        )
     await score_conversations(det, convs, args.errors)
     lat = sorted(det.latencies_ms)
     p95 = lat[int(len(lat) * 0.95)]
@@ -227,6 +239,10 @@ async def main() -> None:
     check_targets(held_results, "held-out v2")
     if v3_results is not None:
         check_targets(v3_results, "held-out v3")
+    if v4_results is not None:
+        check_targets(v4_results, "v4 development set")
+    if v5_results is not None:
+        check_targets(v5_results, "held-out v5")
 
 
 if __name__ == "__main__":

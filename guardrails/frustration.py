@@ -85,8 +85,9 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\bhad it with\b|\bcant take (?:it|this|any ?more)\b|\bwast(?:e|es|ing|ed) (?:of )?(?:my|our) "
      r"(?:time|money|day|evening|life)\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
-     r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bright now\b|"
-     r"\bimmediately\b|\basap\b|\bthis instant\b"),
+     r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bthis instant\b"),
+    # Urgency alone is not frustration ("is a person there right now?"); next to other cues it adds.
+    ("urgency", 0.25, r"\bright now\b|\bimmediately\b|\basap\b"),
     ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
      r"\b(?:switching|moving|going|switch) to (?:a |another |your )?(?:competitor|another|someone else)\b|"
      r"\b(?:bad|1 star|one star|negative|terrible) review\b|"
@@ -96,7 +97,10 @@ _CUES: tuple[tuple[str, float, str], ...] = (
     ("bot_failing", 0.45, r"\b(?:not|isnt|arent|you are not|youre not) (?:helping|helpful|listening|"
      r"understanding)\b|\b(?:doesnt|does not|didnt) help\b|\bno help\b|\b(?:you|bot) (?:dont|do not|"
      r"cant|cannot) (?:even )?(?:understand|listen|read|help)\b|\b(?:are you|r u) (?:even )?(?:listening|"
-     r"reading|serious|kidding)\b|\bwhat is wrong with you\b|\bwhats wrong with you\b|\bpointless\b"),
+     r"reading|serious|kidding)\b|\bwhat is wrong with you\b|\bwhats wrong with you\b|\bpointless\b|"
+     r"\bnothing (?:\w+ )?ever (?:works?|goes right|arrives|gets done)\b|\bnever works\b"),
+    # Disbelief counts only with intensity next to it: "Seriously?! AGAIN?!", not "seriously, thanks".
+    ("disbelief", 0.35, r"\bseriously\b|\bnot again\b|\bagain$|\bare you kidding\b|\byou must be joking\b"),
     ("profanity", 0.55, r"\bf+u+c+k\w*|\bshit\w*|\bbullshit\b|\bdamn\w*|\bwhat the hell\b|\bthe hell\b|"
      r"\bhell is\b|\bcrap\w*\b|\bbs\b|\bbloody\b|\bpiss\w*\b|\barse\w*\b|\basshole\w*\b|\bbastard\w*\b|"
      r"\bscrew (?:you|this|it)\b|\bsucks?\b|\bwtf\b|\bwth\b|\bffs\b|\bstfu\b|\bgoddamn\w*\b|\bf ing\b"),

@@ -121,7 +121,8 @@ _PATTERNS = {
     "talk": re.compile(rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"),
     "transfer": re.compile(
         rf"\b(?:transfer|connect|escalate|forward|pass|redirect) (?:me|us|this|my \w+|it) (?:\w+ ){{0,2}}?"
-        rf"(?:to|with) (?:\w+ ){{0,2}}?(?:{_TARGET}|someone)\b"
+        # "(put me through) to one of your staff"
+        rf"(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
         rf"|\b(?:be|get|getting) (?:transferred|connected|escalated|passed|put through) to (?:\w+ ){{0,2}}?"
         rf"(?:{_TARGET}|someone)\b"
@@ -144,6 +145,9 @@ _PATTERNS = {
         rf"|\b(?:any|anyone|someone) (?:real |live |actual )?(?:{_TARGET} )?"
         r"(?:around|about|there|here|online)\b"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,2}}?take (?:over|this)\b"
+        # "can a human look at my case", "could a person please check this"
+        r"|\b(?:can|could|would|will|may) (?:a |an |one of your |your |some )?(?:real |live |actual )?"
+        rf"{_TARGET} (?:please )?(?:look|check|review|handle|deal|sort|help|see|read|go)\b"
     ),
     "refuse_bot": re.compile(
         r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
