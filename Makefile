@@ -22,7 +22,10 @@ $(STAMP): requirements/dev.lock pyproject.toml
 run: install
 	$(BIN)/candor serve
 
+# The browser tests need Debian's Chromium: installed here when missing and possible,
+# else those tests skip and say why.
 test: install
+	scripts/ensure-chromium
 	$(BIN)/pytest
 
 test-fast: install

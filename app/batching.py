@@ -71,14 +71,26 @@ class BatchWriter(Generic[T]):
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self.name}-writer")
 
-    async def stop(self) -> None:
+    async def stop(self, *, give_up_after_s: float | None = None) -> bool:
+        """Writes everything, then ends the task. With ``give_up_after_s``, a writer still
+        retrying then is cancelled and False returned: only for callers that keep the
+        pending items elsewhere (the audit spool)."""
         # A flag, not Task.cancel(): on Python 3.11 a cancel that races the wake-up
         # timeout can be swallowed, and the task would never end.
         self._stopping = True
         self._wakeup.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is None:
+            return True
+        done, _ = await asyncio.wait({task}, timeout=give_up_after_s)
+        if task in done:
+            task.result()
+            return True
+        # Stuck retrying a write (the database is away): the cancel lands in that write
+        # or its back-off sleep, not in the wake-up wait, so it is not swallowed.
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+        return False
 
     async def flush(self) -> None:
         target = self._submitted
@@ -144,6 +156,10 @@ class BatchWriter(Generic[T]):
                     extra={"writer": self.name, "error": type(exc).__name__},
                 )
                 self.on_failure(None)
+                self.on_dropped(item)
 
     def on_failure(self, exc: BaseException | None) -> None:
         """Hook for metrics."""
+
+    def on_dropped(self, item: T) -> None:
+        """Called for an item the database refused for good (after ``on_failure``)."""

@@ -1,4 +1,4 @@
-"""The `candor` command: serve | migrate | tenants | keys | policy check."""
+"""The `candor` command: serve | migrate | tenants | keys | purge | policy check."""
 
 from __future__ import annotations
 
@@ -63,6 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--role", required=True, choices=["chat", "agent", "auditor", "admin"])
     create_key.add_argument("--name", default="", help="a label for the key")
     create_key.set_defaults(run=_create_key)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(title="audit commands")
+    verify = audit.add_parser("verify", help="check the hash chain and signed checkpoints")
+    verify.add_argument("--tenant", help="tenant name (default: every tenant)")
+    verify.set_defaults(run=_audit_verify)
+    purge = audit.add_parser("purge", help="delete old audit events, keeping the chain verifiable")
+    purge.add_argument("--tenant", help="tenant name (default: every tenant)")
+    purge.add_argument(
+        "--older-than-days", type=int, help="keep this many days (default: the policy's audit.retention_days)"
+    )
+    purge.set_defaults(run=_audit_purge)
+
+    retention = commands.add_parser("purge", help="delete data past each tenant's retention period")
+    retention.add_argument("--tenant", help="only this tenant (its name)")
+    retention.set_defaults(run=_purge)
 
     policy = commands.add_parser("policy", help="policies").add_subparsers(title="policy commands")
     check = policy.add_parser("check", help="validate a policy file")
@@ -140,6 +155,8 @@ def _create_tenant(args: argparse.Namespace) -> int:
 def _create_key(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from app.audit.events import AuditScope
+    from app.audit.writer import store_chained
     from app.errors import NotFound
     from app.tenants.keys import create_key, parse_role
     from app.tenants.models import Tenant
@@ -152,9 +169,145 @@ def _create_key(args: argparse.Namespace) -> int:
             minted = await create_key(
                 session=session, tenant_id=tenant.id, role=parse_role(args.role), name=args.name
             )
+            # Audited in the same transaction: a key minted from the shell leaves a trace too.
+            created = AuditScope(tenant_id=tenant.id, request_id=None).event(
+                "key.created", actor="cli", action="create", details={"key_id": minted.id, "role": args.role}
+            )
+            await store_chained(session, [created])
             return minted.key
 
     print(_run_db(run))
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Prints one JSON line per tenant; exits 1 when any trail does not verify."""
+    import json
+
+    from sqlalchemy import select
+
+    from app.audit.checkpoints import public_key_hex
+    from app.audit.verify import verify_tenant
+    from app.crypto import Keys
+    from app.tenants.models import Tenant
+
+    async def run(settings: Settings) -> list[dict[str, object]]:
+        public_key = public_key_hex(Keys.from_secret(settings.secret_key.get_secret_value()))
+        async with _session(settings) as session:
+            query = select(Tenant.id, Tenant.name).order_by(Tenant.name)
+            if args.tenant:
+                query = query.where(Tenant.name == args.tenant)
+            tenants = (await session.execute(query)).all()
+            if args.tenant and not tenants:
+                raise _no_tenant(args.tenant)
+            results = []
+            for tenant_id, name in tenants:
+                result = await verify_tenant(session, tenant_id, public_key)
+                results.append({"tenant": name, **result.as_dict()})
+            return results
+
+    results = _run_db(run)
+    for result in results:
+        print(json.dumps(result, sort_keys=True))
+    return 0 if all(result["ok"] for result in results) else 1
+
+
+def _audit_purge(args: argparse.Namespace) -> int:
+    """Purges audit events up to a checkpoint (docs/audit-integrity.md); without
+    --older-than-days, each tenant's policy ``audit.retention_days`` decides."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.audit.retention import purge_audit_events
+    from app.customers.retention import stored_policies
+    from app.db import utcnow
+    from app.tenants.models import Tenant
+    from guardrails.policy import DEFAULT_POLICY_PATH
+
+    if args.older_than_days is not None and args.older_than_days < 1:
+        print("candor: --older-than-days must be at least 1", file=sys.stderr)
+        return 2
+
+    async def run(settings: Settings) -> list[str]:
+        default = (settings.policy_file or DEFAULT_POLICY_PATH).read_text(encoding="utf-8")
+        policy_of = stored_policies(default)
+        lines = []
+        async with _session(settings) as session:
+            query = select(Tenant.id, Tenant.name).order_by(Tenant.name)
+            if args.tenant:
+                query = query.where(Tenant.name == args.tenant)
+            tenants = (await session.execute(query)).all()
+            if args.tenant and not tenants:
+                raise _no_tenant(args.tenant)
+            for tenant_id, name in tenants:
+                days = args.older_than_days or (await policy_of(session, tenant_id)).audit.retention_days
+                if days is None:
+                    lines.append(f"{name}: no audit retention period; nothing purged")
+                    continue
+                before = utcnow() - timedelta(days=days)
+                result = await purge_audit_events(session, tenant_id, before, actor="cli:audit-purge")
+                lines.append(
+                    f"{name}: purged {result.deleted} audit events "
+                    f"(the trail now starts after seq {result.through_seq})"
+                )
+        return lines
+
+    for line in _run_db(run):
+        print(line)
+    return 0
+
+
+def _no_tenant(name: str) -> Exception:
+    from app.errors import NotFound
+
+    return NotFound(f"no tenant named {name}")
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """Retention (policy ``retention``): the same purge the server runs periodically,
+    audited as ``data.purged`` (docs/consent-and-data-rights.md)."""
+    from app.audit.writer import AuditWriter
+    from app.customers.retention import TenantPurge, purge_all, stored_policies
+    from app.db import WriteGate, create_engine, create_sessionmaker, utcnow
+    from app.errors import NotFound
+    from guardrails.policy import DEFAULT_POLICY_PATH
+
+    async def run(settings: Settings) -> list[TenantPurge]:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        gate = WriteGate(sqlite=settings.is_sqlite)
+        audit = AuditWriter(
+            sessionmaker=sessionmaker,
+            gate=gate,
+            batch_size=settings.audit_batch_size,
+            flush_interval_s=settings.audit_flush_interval_s,
+        )
+        await audit.start()
+        try:
+            default = (settings.policy_file or DEFAULT_POLICY_PATH).read_text(encoding="utf-8")
+            return await purge_all(
+                sessionmaker=sessionmaker,
+                gate=gate,
+                policy_of=stored_policies(default),
+                audit=audit,
+                now=utcnow(),
+                tenant_name=args.tenant,
+                actor="cli:purge",
+            )
+        finally:
+            await audit.stop()  # writes the data.purged events before the process ends
+            await engine.dispose()
+
+    results = _run_db(run)
+    if args.tenant is not None and not results:
+        raise NotFound(f"no tenant named {args.tenant}")
+    for result in results:
+        counts = result.counts
+        print(
+            f"{result.tenant_name}: {counts.messages} messages, {counts.conversations} conversations, "
+            f"{counts.vault_entries} vault entries purged"
+        )
     return 0
 
 

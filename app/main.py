@@ -10,11 +10,13 @@ from fastapi import FastAPI
 
 from app.audit.router import router as audit_router
 from app.chat.router import router as chat_router
+from app.customers.router import router as customers_router
 from app.http import install_error_handlers
 from app.ops.middleware import RequestContextMiddleware
 from app.ops.router import router as ops_router
 from app.settings import Settings
 from app.tenants.router import router as admin_router
+from app.web.router import router as web_router
 from app.webhooks.router import router as webhooks_router
 from app.wiring import build_state, close_state
 from escalation.router import router as handoff_router
@@ -42,4 +44,6 @@ def create_app(settings: Settings, *, overrides: dict[str, object] | None = None
     app.add_middleware(RequestContextMiddleware)
     for router in (chat_router, handoff_router, audit_router, admin_router, webhooks_router, ops_router):
         app.include_router(router)
+    app.include_router(customers_router)
+    app.include_router(web_router)  # last: the pages' paths never shadow the API
     return app

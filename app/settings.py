@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # Audit events are flushed in batches of up to this many, at least this often.
     audit_batch_size: int = Field(default=500, gt=0)
     audit_flush_interval_s: float = Field(default=0.05, gt=0)
+    # Events wait in this local append-only file until the database has them (default:
+    # beside the SQLite file, else ./candor-spool); see docs/audit-integrity.md.
+    audit_spool_dir: Path | None = None
+    # How often each tenant's chain head is pinned by a signed checkpoint (0: never).
+    audit_checkpoint_interval_s: float = Field(default=60.0, ge=0)
     # Threads that wait on CPU-bound NLP, and worker processes that run it (spaCy and
     # Presidio on another core than the server). 0 processes: analyse in the threads.
     nlp_workers: int = Field(default=2, ge=1)
@@ -77,6 +82,9 @@ class Settings(BaseSettings):
     # A streamed completion made while a person holds the conversation stays open this
     # long for their reply (widgets that only speak Chat Completions); 0: answer at once.
     hold_open_s: float = Field(default=25.0, ge=0, le=300)
+    # How often data past each tenant's retention period (policy ``retention``) is purged;
+    # 0: never by the server (run ``candor purge`` from a scheduler instead).
+    retention_purge_interval_s: float = Field(default=3600.0, ge=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -11,6 +11,8 @@ from app.backends.base import BotBackend
 from app.chat.turn import TurnService
 from app.conversations.recorder import TurnRecorder
 from app.crypto import Keys
+from app.customers.lookup import ConsentLookup
+from app.customers.retention import RetentionTask
 from app.db import WriteGate
 from app.settings import Settings
 from app.tenants.keys import KeyCache
@@ -39,3 +41,5 @@ class AppState:
     hub: EventHub = field(default_factory=EventHub)  # handoff and conversation events (SSE)
     watcher: NoPickupWatcher | None = None  # the no-pickup timeout
     webhooks: Webhooks | None = None  # handoff events sent to the tenants' helpdesks
+    consent: ConsentLookup | None = None  # customers' consent to AI, read on every turn
+    retention: RetentionTask | None = None  # the periodic retention purge

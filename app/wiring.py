@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.checkpoints import Checkpointer
+from app.audit.retention import purge_expired_audit
+from app.audit.spool import Spool, default_spool_dir
 from app.audit.writer import AuditWriter
 from app.backends import build_backend
 from app.backends.base import BotBackend
@@ -14,7 +19,9 @@ from app.conversations.lookup import ConversationLookup
 from app.conversations.recorder import TurnRecorder
 from app.conversations.vault import Vault
 from app.crypto import Keys
-from app.db import WriteGate, create_engine, create_sessionmaker
+from app.customers.lookup import ConsentLookup
+from app.customers.retention import RetentionTask, purge_all
+from app.db import WriteGate, create_engine, create_sessionmaker, utcnow
 from app.ops.logging import quiet_chatty_libraries
 from app.settings import Settings
 from app.state import AppState
@@ -53,6 +60,11 @@ async def build_resources(settings: Settings, keys: Keys) -> Resources:
     return Resources(cpu=cpu, hmac_key=keys.pii_hmac, engines=engines)
 
 
+def _audit_spool(settings: Settings) -> Spool | None:
+    directory = settings.audit_spool_dir or default_spool_dir(settings.database_url)
+    return Spool(directory=directory, database_url=settings.database_url) if directory else None
+
+
 async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:
     quiet_chatty_libraries()
     keys = Keys.from_secret(settings.secret_key.get_secret_value())
@@ -72,8 +84,19 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         gate=gate,
         batch_size=settings.audit_batch_size,
         flush_interval_s=settings.audit_flush_interval_s,
+        spool=_audit_spool(settings),
+        companions=[
+            Checkpointer(
+                sessionmaker=sessionmaker,
+                gate=gate,
+                keys=keys,
+                interval_s=settings.audit_checkpoint_interval_s,
+            )
+        ]
+        if settings.audit_checkpoint_interval_s > 0
+        else [],
     )
-    await audit.start()
+    await audit.start()  # also replays what a crashed process left in the spool
     recorder = TurnRecorder(
         sessionmaker=sessionmaker,
         gate=gate,
@@ -109,6 +132,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         )
         await watcher.start()
     vault = Vault(wrap_key=keys.vault_wrap)
+    consent = ConsentLookup(engine=engine, sessionmaker=sessionmaker)
     turns = TurnService(
         sessionmaker=sessionmaker,
         lookup=ConversationLookup(engine=engine, sessionmaker=sessionmaker),
@@ -122,7 +146,13 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         hold_open_s=settings.hold_open_s,
         keys=keys,
         model_override=settings.backend_model,
+        consent=consent,
     )
+    retention = build_retention(
+        settings, sessionmaker=sessionmaker, gate=gate, policies=policies, audit=audit
+    )
+    if retention is not None:
+        await retention.start()
     return AppState(
         settings=settings,
         engine=engine,
@@ -140,10 +170,38 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         hub=hub,
         watcher=watcher,
         webhooks=webhooks,
+        consent=consent,
+        retention=retention,
     )
 
 
+def build_retention(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gate: WriteGate,
+    policies: PolicyStore,
+    audit: AuditWriter,
+) -> RetentionTask | None:
+    """The periodic purge of data past each tenant's retention period (policy ``retention``)."""
+    if settings.retention_purge_interval_s <= 0:
+        return None
+
+    async def policy_of(session: AsyncSession, tenant_id: str) -> Policy:
+        return (await policies.active(session=session, tenant_id=tenant_id)).policy
+
+    async def purge() -> None:
+        now = utcnow()
+        await purge_all(sessionmaker=sessionmaker, gate=gate, policy_of=policy_of, audit=audit, now=now)
+        # The audit trail's own period (policy audit.retention_days), cut at checkpoints.
+        await purge_expired_audit(sessionmaker=sessionmaker, gate=gate, policy_of=policy_of, now=now)
+
+    return RetentionTask(interval_s=settings.retention_purge_interval_s, purge=purge)
+
+
 async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
+    if state.retention is not None:
+        await state.retention.stop()
     if state.watcher is not None:
         await state.watcher.stop()
     if state.webhooks is not None:
@@ -152,6 +210,8 @@ async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
     await state.recorder.stop()
     await state.audit.stop()
     state.turns.close()
+    if state.consent is not None:
+        state.consent.close()
     if "backend" not in overrides:
         await state.backend.aclose()
     if "resources" not in overrides:

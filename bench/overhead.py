@@ -38,15 +38,25 @@ async def main() -> None:
         "new: no id is sent and Candor starts the conversation (no lookup)",
     )
     parser.add_argument("--policy", choices=sorted(POLICIES), default="disclosure")
+    parser.add_argument(
+        "--customer",
+        choices=["none", "returning"],
+        default="none",
+        help="returning: each turn names one of 50 customers (X-Customer-Id), so Candor looks up "
+        "their AI consent on every turn",
+    )
     args = parser.parse_args()
 
     with candor_stack(policy_file=POLICIES[args.policy]) as stack:
         chat = {"Authorization": f"Bearer {stack.keys['chat']}"}
 
-        def proxy_headers(_: int) -> dict[str, str]:
+        def proxy_headers(turn: int) -> dict[str, str]:
+            headers = dict(chat)
             if args.conversation == "given":
-                return {**chat, "X-Conversation-Id": f"bench-{uuid.uuid4().hex}"}
-            return chat
+                headers["X-Conversation-Id"] = f"bench-{uuid.uuid4().hex}"
+            if args.customer == "returning":
+                headers["X-Customer-Id"] = f"bench-customer-{turn % 50}"
+            return headers
 
         print(f"Candor overhead: {args.turns} non-streaming turns per run, a new conversation each turn")
         print(f"(conversation id {args.conversation}), policy: {args.policy}, audit on, SQLite;")

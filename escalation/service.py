@@ -9,7 +9,6 @@ Reading the queue and transcripts is in ``escalation.queue``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -27,6 +26,7 @@ from escalation.models import Handoff
 from escalation.queue import HANDBACK_NOTE, conversation_of, get, open_handoff
 from escalation.states import Event, HandoffStatus, State, state_of, transition
 from escalation.store import Change, move, post, record
+from guardrails.locale import HandoffTexts, texts_for
 
 
 class Severity(StrEnum):
@@ -40,21 +40,16 @@ PRIORITY = {Severity.URGENT: 0, Severity.HIGH: 1, Severity.NORMAL: 2, Severity.L
 DEFAULT_AGENT_NAME = "A member of our team"
 
 
-@dataclass(frozen=True, slots=True)
-class Texts:
-    """What Candor tells the customer about people joining and leaving (never via the model)."""
-
-    joined: str = "{name} has joined the chat."
-    left: str = "{name} has left the chat. Someone else from our team will be with you shortly."
-    resolved: str = "{name} has closed this conversation. Thank you for contacting us."
-    handed_back: str = "{name} has handed this conversation back to our AI assistant."
-    no_pickup: str = (
-        "Sorry for the wait. Everyone on our team is busy right now; please stay in this chat "
-        "and a person will answer you here as soon as they can."
-    )
+def _texts(conversation: Conversation) -> HandoffTexts:
+    """What Candor tells the customer about people joining and leaving (never via the
+    model), in the customer's language (guardrails/locales/; English if unknown)."""
+    return texts_for(conversation.locale).handoff
 
 
-TEXTS = Texts()
+def _bot_speaks_again(conversation: Conversation) -> None:
+    """A person held the conversation: the bot's next reply counts as its first again,
+    so it carries the AI disclosure again (docs/transparency.md)."""
+    conversation.ai_turns = 0
 
 
 async def _tell_customer(
@@ -180,7 +175,7 @@ async def claim(
         session,
         handoff,
         conversation,
-        TEXTS.joined.format(name=name),
+        _texts(conversation).joined.format(name=name),
         event_type="handoff.claimed",
         actor=_actor(agent),
         request_id=request_id,
@@ -318,7 +313,7 @@ async def _leave(
         session,
         handoff,
         conversation,
-        TEXTS.left.format(name=name),
+        _texts(conversation).left.format(name=name),
         event_type=audit_type,
         actor=_actor(agent),
         request_id=request_id,
@@ -347,11 +342,12 @@ async def resolve(
         holder=handoff.assigned_agent,
         resolved_at=utcnow(),
     )
+    _bot_speaks_again(conversation)
     change = await _tell_customer(
         session,
         handoff,
         conversation,
-        TEXTS.resolved.format(name=name),
+        _texts(conversation).resolved.format(name=name),
         event_type="handoff.resolved",
         actor=_actor(agent),
         request_id=request_id,
@@ -385,6 +381,7 @@ async def handback(
         holder=agent.key_id,
         resolved_at=utcnow(),
     )
+    _bot_speaks_again(conversation)
     if note and note.strip():
         await post(session, conversation, AuthorKind.SYSTEM, note.strip(), private=True, author_name=name)
         conversation.guardrail_state = {**(conversation.guardrail_state or {}), HANDBACK_NOTE: True}
@@ -392,7 +389,7 @@ async def handback(
         session,
         handoff,
         conversation,
-        TEXTS.handed_back.format(name=name),
+        _texts(conversation).handed_back.format(name=name),
         event_type="handoff.handed_back",
         actor=_actor(agent),
         request_id=request_id,
@@ -438,7 +435,7 @@ async def expire_unclaimed(
             session,
             handoff,
             conversation,
-            TEXTS.no_pickup,
+            _texts(conversation).no_pickup,
             event_type="handoff.expired",
             actor="candor",
             request_id=None,
@@ -455,7 +452,9 @@ async def reopen(*, session: AsyncSession, tenant_id: str, conversation_id: str)
     conversation = await conversation_of(
         session=session, tenant_id=tenant_id, conversation_id=conversation_id
     )
-    return await move(session=session, conversation=conversation, handoff=None, event=Event.REOPEN)
+    state = await move(session=session, conversation=conversation, handoff=None, event=Event.REOPEN)
+    _bot_speaks_again(conversation)
+    return state
 
 
 # -- helpers ----------------------------------------------------------------------------

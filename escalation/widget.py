@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conversations.service import get_for_tenant
 from app.conversations.vault import Vault
 from app.http import ChatPrincipal, SessionDep, StateDep, request_id
 from escalation import queue, service
@@ -17,6 +18,7 @@ from escalation.states import HandoffStatus
 from escalation.store import Change
 from escalation.streams import ConversationFeed, conversation_events
 from escalation.views import handoff_brief, message_as_dict, needs_vault, restored
+from guardrails.locale import parse_accept_language
 
 # Mounted under /v1 by ``escalation.router``.
 router = APIRouter(tags=["conversations"])
@@ -96,8 +98,15 @@ async def request_handoff(
     """The widget's "talk to a person" button: always honoured."""
     await state.recorder.flush()
 
+    languages = parse_accept_language(request.headers.get("accept-language"))
+
     async def action(session: AsyncSession) -> Change:
         active = await state.policies.active(session=session, tenant_id=principal.tenant_id)
+        conversation = await get_for_tenant(
+            session=session, tenant_id=principal.tenant_id, conversation_id=conversation_id
+        )
+        # What Candor says is in the customer's language, as on every chat turn.
+        messages = active.policy.messages.localized(conversation.locale, languages)
         return await service.enqueue(
             session=session,
             tenant_id=principal.tenant_id,
@@ -107,7 +116,7 @@ async def request_handoff(
             summary="The customer asked for a person (the widget's button).",
             actor="customer",
             request_id=request_id(request),
-            customer_notice=active.policy.messages.handoff_queued,
+            customer_notice=messages.handoff_queued,
         )
 
     change = await write(state, action)

@@ -92,7 +92,10 @@ class TurnContext:
     conversation_id: str
     stage: Stage
     customer_pseudonym: str | None = None
-    locale: str | None = None
+    locale: str | None = None  # as the client stated it (``metadata.locale``), not yet matched
+    # The customer's languages from ``Accept-Language``, most preferred first (see
+    # guardrails/locale.py); consulted after ``locale``.
+    languages: tuple[str, ...] = ()
     # AI replies already given in this conversation before this turn.
     ai_turns_before: int = 0
     # Per-conversation state kept by the app between turns (scores, repeats, vault ...).

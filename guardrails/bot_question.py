@@ -27,12 +27,11 @@ from pydantic import Field
 from guardrails.base import Action, Decision, Params, ReasonCode, RegexList, TurnContext
 from guardrails.handoff import carry_on
 from guardrails.lexicon import words
+from guardrails.locale import shipped_texts, texts_for
 from guardrails.resources import Resources
 
-DEFAULT_ANSWER = (
-    "I'm an AI assistant, not a person. If you'd like to talk to a person from our team, "
-    'just say so (for example, type "agent") and I\'ll connect you.'
-)
+# The answer in the customer's language comes from guardrails/locales/ (English here).
+DEFAULT_ANSWER = shipped_texts("en").bot_question
 
 _SPLIT = re.compile(r"[.!?;\n]+")
 _BOT = (
@@ -79,7 +78,8 @@ _PATTERNS = (
 
 
 class BotQuestionParams(Params):
-    answer: str = Field(default=DEFAULT_ANSWER, min_length=20, max_length=1000)
+    # The tenant's own answer, for every customer; unset: Candor's, in the customer's language.
+    answer: str | None = Field(default=None, min_length=20, max_length=1000)
     # Tenant additions, regexes on the lower-cased message (a persona name: "are you ava").
     extra_patterns: RegexList = ()
 
@@ -111,6 +111,6 @@ class BotQuestionGuardrail:
             reason="the customer asked whether they are talking to a bot; Candor answers truthfully",
             score=0.9,
             reason_code=ReasonCode.POLICY,
-            reply=self._answer,
+            reply=self._answer or texts_for(ctx.locale, ctx.languages).bot_question,
             annotations={"answer_directly": True, "kind": "bot_question"},
         )

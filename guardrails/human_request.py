@@ -101,6 +101,8 @@ _FILLER = frozenset((
 ))  # fmt: skip
 _TARGETS = frozenset({"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"})
 _SENTENCE = re.compile(r"[.!?;\n]+")
+_PII_TOKEN = re.compile(r"<[A-Z][A-Z_]*?_\d{1,6}>")
+_NAMED_PERSON = re.compile(r"\b(to|with) <PERSON_\d{1,6}>", re.IGNORECASE)
 # A question about when people are available is answered, not escalated: "Do you have live
 # chat on weekends?", "are your agents there on Sundays?" (a decision: the bot can give the
 # hours; "can I talk to someone now?" or a "please" still escalates).
@@ -209,6 +211,11 @@ class HumanRequestGuardrail:
             return None
         if any(p.search(text) for p in self._extra):
             return "tenant_pattern"
+        # The pii rail has already replaced names with tokens such as "<PERSON_1>": "can I
+        # talk to <PERSON_1>" asks for a named person, but a token on its own ("Danke!" that
+        # the NER model took for a name) is not a request for "person".
+        bare = _PII_TOKEN.sub(" x ", text)
+        text = _PII_TOKEN.sub(" x ", _NAMED_PERSON.sub(r"\1 someone", text))
         # Patterns run per sentence, so a negator in one ("still no parcel.") cannot
         # cancel a request in the next ("Get me a human.").
         for sentence in _SENTENCE.split(text):
@@ -225,7 +232,7 @@ class HumanRequestGuardrail:
         # "agent", "Sorry but human pls", "representative please about order 123": a clause
         # that is nothing but a person word and filler - the first or last one, or one with a
         # "please" in it (so "my boss, the manager, wants ..." stays quiet).
-        parts = [c for c in (self._canon(c) for c in _CLAUSE.split(text)) if c]
+        parts = [c for c in (self._canon(c) for c in _CLAUSE.split(bare)) if c]
         for i, clause in enumerate(parts):
             if 0 < i < len(parts) - 1 and not _PLEASE.search(clause):
                 continue

@@ -30,11 +30,13 @@ _KNOWN: Mapping[str, str] = {
     "pii": "guardrails.pii:PiiGuardrail",
     "pii_leak": "guardrails.pii_leak:PiiLeakGuardrail",
     "disclosure": "guardrails.disclosure:DisclosureGuardrail",
+    "impersonation": "guardrails.impersonation:ImpersonationGuardrail",
     "human_request": "guardrails.human_request:HumanRequestGuardrail",
     "frustration": "guardrails.frustration:FrustrationGuardrail",
     "sensitive_topic": "guardrails.sensitive_topic:SensitiveTopicGuardrail",
     "loop": "guardrails.loop:LoopGuardrail",
     "bot_question": "guardrails.bot_question:BotQuestionGuardrail",
+    "ai_consent": "guardrails.ai_consent:AiConsentGuardrail",
 }
 
 

@@ -5,6 +5,7 @@ An event is a plain dict of ``AuditEvent`` columns, ready for a batched insert.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ class AuditScope:
         **columns: Any,
     ) -> dict[str, Any]:
         return {
+            # Unique per event: the spool replays by it without storing anything twice.
+            "event_uid": uuid.uuid4().hex,
             "tenant_id": self.tenant_id,
             "occurred_at": utcnow(),
             "event_type": event_type,

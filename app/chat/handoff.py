@@ -23,6 +23,7 @@ from app.conversations.vault import Vault
 from app.db import WriteGate
 from escalation import service as handoffs
 from escalation.events import EventHub, Subscription
+from escalation.store import Change
 from escalation.streams import ConversationFeed
 
 
@@ -114,3 +115,8 @@ class TurnHandoff:
         conversation.mode = "queued"
         handoff = change.handoff
         return HandoffResult(id=handoff.id, status=handoff.status, reason_code=handoff.reason_code)
+
+    def announce(self, change: Change) -> None:
+        """Audits and publishes a handoff change the turn made itself (after its commit),
+        such as a customer's queued request withdrawn when they opt in to AI again."""
+        change.announce(audit=self._audit, hub=self._hub)

@@ -22,12 +22,15 @@ from app.conversations.recorder import TurnRecorder
 from app.conversations.service import Segments
 from app.conversations.vault import Vault
 from app.crypto import Keys, customer_pseudonym
+from app.customers.lookup import ConsentLookup
+from app.customers.turn_consent import TurnConsent, TurnConsentState, consent_escalation
 from app.db import WriteGate
 from app.errors import NotFound
 from app.ops import metrics
 from app.tenants.policies import ActivePolicy, PolicyStore
 from escalation.queue import HANDBACK_NOTE, bot_context_notes
 from guardrails.base import Action, Stage, TurnContext
+from guardrails.locale import header_locale, parse_accept_language
 from guardrails.pii import STATE_KEY as PII_TOKENS
 from guardrails.pii_tokens import PiiTokens
 from guardrails.pipeline import StageResult
@@ -45,8 +48,16 @@ class TurnPreparer:
         vault: Vault,
         handoff: TurnHandoff,
         keys: Keys,
+        consent: ConsentLookup | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # Without the fast lookup, consent is read through a session: slower, never skipped.
+        self._consent = TurnConsent(
+            sessionmaker=sessionmaker,
+            gate=gate,
+            lookup=consent or ConsentLookup(sessionmaker=sessionmaker),
+            handoff=handoff,
+        )
         self._lookup = lookup
         self._gate = gate
         self._policies = policies
@@ -64,8 +75,12 @@ class TurnPreparer:
             if request.customer_id
             else None
         )
+        # The customer's languages: metadata.locale first (below), then Accept-Language.
+        languages = parse_accept_language(request.accept_language)
         segments = Segments(
-            channel=body.meta("channel"), locale=body.meta("locale"), region=body.meta("region")
+            channel=body.meta("channel"),
+            locale=body.meta("locale") or header_locale(languages),
+            region=body.meta("region"),
         )
         # What this replica has not written yet is read first: a write that lands during
         # the database read below is then counted twice (harmless: only "none yet" matters
@@ -76,8 +91,12 @@ class TurnPreparer:
         # One short read (the policy is usually cached; the session connects only if
         # something below needs it); the turn's messages are recorded whole at its end, by
         # the recorder, off the request path.
-        conversation = await self._lookup.find(
-            tenant_id=principal.tenant_id, conversation_id=request.conversation_id
+        # The customer's consent to AI is read at the same time (it needs nothing from it).
+        conversation, choices = await asyncio.gather(
+            self._lookup.find(tenant_id=principal.tenant_id, conversation_id=request.conversation_id),
+            self._consent.choices(
+                tenant_id=principal.tenant_id, pseudonym=pseudonym, conversation_id=request.conversation_id
+            ),
         )
         async with self._sessionmaker() as session:
             active = await self._policies.active(session=session, tenant_id=principal.tenant_id)
@@ -122,7 +141,8 @@ class TurnPreparer:
             conversation_id=conversation.id,
             stage=Stage.INPUT,
             customer_pseudonym=conversation.customer_pseudonym,
-            locale=conversation.locale,
+            locale=body.meta("locale") or conversation.locale,
+            languages=languages,
             ai_turns_before=conversation.ai_turns + pending_ai_turns,
             state={**detector_state, PII_TOKENS: tokens},
         )
@@ -158,9 +178,15 @@ class TurnPreparer:
         prepared.events.append(
             scope.event("turn.received", actor="customer", details={"messages": len(body.messages)})
         )
+        consent = await self._consent.settle(
+            prepared, choices=choices, outcomes=result.outcomes, request_id=request.request_id
+        )
+        if consent.just_opted_in and conversation.mode not in PERSON_MODES:
+            self._confirm_opt_in(prepared, consent)
+            return prepared
         if conversation.mode in PERSON_MODES:
             # A person holds (or is about to hold) this conversation: the bot never answers.
-            messages = active.policy.messages
+            messages = prepared.messages
             prepared.own_reply = (
                 messages.handoff_queued if conversation.mode == "queued" else messages.with_person
             )
@@ -168,11 +194,20 @@ class TurnPreparer:
             meta.answered_by = "candor"
             return prepared
         escalation = escalation_of(result.outcomes) if not result.failed else None
+        if escalation is None and consent.opted_out:
+            escalation = consent_escalation()  # opted out before: never the model again
         if escalation is not None:
-            await self._escalate(prepared, escalation, request_id=request.request_id)
+            queued = consent.texts.opted_out if consent.opted_out else None
+            await self._escalate(prepared, escalation, request_id=request.request_id, queued=queued)
             return prepared
         if result.verdict is not None:
             self._answer_verdict(prepared, result)
+            return prepared
+        if consent.needs_opt_in(prepared.active.policy):
+            # Policy: no AI turn before the customer agreed; Candor asks (a person is
+            # always one "agent" away: human_request escalates as usual).
+            prepared.own_reply = consent.texts.opt_in_prompt
+            meta.answered_by = "candor"
             return prepared
         direct = direct_answer(result.outcomes)
         if direct is not None:
@@ -183,7 +218,7 @@ class TurnPreparer:
         newest_out["content"] = result.text
         context = await self._handback_context(active, notes, ctx)
         if context is None:  # a note could not be checked: it is not sent
-            prepared.own_reply = active.policy.messages.refused
+            prepared.own_reply = prepared.messages.refused
             meta.answered_by = "candor"
             return prepared
         prepared.backend_messages = [*context, *history_out, newest_out]
@@ -207,7 +242,16 @@ class TurnPreparer:
             return None
         return [{"role": "system", "content": result.text}]
 
-    async def _escalate(self, prepared: PreparedTurn, escalation: Escalation, *, request_id: str) -> None:
+    @staticmethod
+    def _confirm_opt_in(prepared: PreparedTurn, consent: TurnConsentState) -> None:
+        """The customer agreed to AI in the chat: Candor confirms; the bot answers next."""
+        prepared.own_reply = consent.texts.opted_in
+        prepared.meta.mode = prepared.conversation.mode
+        prepared.meta.answered_by = "candor"
+
+    async def _escalate(
+        self, prepared: PreparedTurn, escalation: Escalation, *, request_id: str, queued: str | None = None
+    ) -> None:
         handoff = await self._handoff.enqueue(
             conversation=prepared.conversation, escalation=escalation, request_id=request_id
         )
@@ -216,7 +260,7 @@ class TurnPreparer:
         prepared.meta.mode = "queued"
         prepared.meta.handoff = handoff.as_candor_object()
         prepared.meta.answered_by = "candor"
-        queued = prepared.active.policy.messages.handoff_queued
+        queued = queued or prepared.messages.handoff_queued
         # Crisis resources first, then the handoff.
         prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
         metrics.TURNS.labels("escalate").inc()
@@ -224,7 +268,7 @@ class TurnPreparer:
     def _answer_verdict(self, prepared: PreparedTurn, result: StageResult) -> None:
         verdict = result.verdict
         assert verdict is not None
-        messages = prepared.active.policy.messages
+        messages = prepared.messages
         prepared.meta.answered_by = "candor"
         if verdict.action is Action.ESCALATE:
             prepared.own_reply = verdict.reply or messages.handoff_queued

@@ -35,6 +35,7 @@ async def chat_completions(
         conversation_id=validate_conversation_id(conversation_id) if conversation_id else None,
         customer_id=chat.user or request.headers.get("x-customer-id") or None,
         request_id=request_id(request),
+        accept_language=request.headers.get("accept-language"),
     )
     model = state.settings.backend_model or chat.model
     if not chat.stream:
@@ -94,7 +95,10 @@ def _parse(body: bytes, *, max_messages: int) -> ChatCompletionRequest:
 def _headers(meta: TurnMeta) -> dict[str, str]:
     headers = {"X-Conversation-Id": meta.conversation_id, "X-Candor-Mode": meta.mode}
     if meta.disclosure_notice and meta.answered_by == "ai":
-        # Header values are Latin-1; the wording is percent-encoded so any language fits.
+        # On every AI reply, in the customer's language. Header values are Latin-1, so the
+        # wording is UTF-8 percent-encoded (RFC 3986; plain ASCII letters, digits and
+        # common punctuation stay as they are): decode it with ``urllib.parse.unquote``
+        # or ``decodeURIComponent``.
         headers["X-AI-Disclosure"] = quote(meta.disclosure_notice, safe=" .,;:!?'()-")
     return headers
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit.events import decision_event
-from app.audit.writer import AuditWriter
+from app.audit.writer import AuditUnavailable, AuditWriter
 from app.backends.base import BackendError, BackendRequest, BotBackend
 from app.chat.detection import (
     after_bot_reply,
@@ -40,12 +40,14 @@ from app.conversations.recorder import TurnRecord, TurnRecorder
 from app.conversations.service import AuthorKind
 from app.conversations.vault import Vault
 from app.crypto import Keys
+from app.customers.lookup import ConsentLookup
 from app.db import WriteGate
 from app.ops import metrics
 from app.tenants.policies import PolicyStore
 from guardrails.base import Action, Stage
 from guardrails.pii_tokens import PiiTokens, StreamRestorer
 from guardrails.pipeline import StageResult
+from guardrails.policy import OnStoreFailure
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class TurnService:
         keys: Keys,
         model_override: str | None,
         hold_open_s: float = 0.0,
+        consent: ConsentLookup | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._gate = gate
@@ -89,6 +92,7 @@ class TurnService:
             vault=vault,
             handoff=handoff,
             keys=keys,
+            consent=consent,
         )
 
     def close(self) -> None:
@@ -100,6 +104,7 @@ class TurnService:
         if prepared.own_reply is not None:
             await self._finish(prepared, prepared.own_reply, ai_turn=False)
             return Reply(content=prepared.own_reply, model=model), prepared.meta
+        self._require_audit_store(prepared)
         started = time.perf_counter()
         try:
             backend_reply = await self._backend.complete(self._backend_request(request, prepared))
@@ -109,7 +114,7 @@ class TurnService:
         self._backend_succeeded(prepared, started)
         output = await self._run_output(prepared, backend_reply.content, segment=0)
         if output.failed or output.action is Action.BLOCK:
-            refusal = prepared.active.policy.messages.refused
+            refusal = prepared.messages.refused
             prepared.meta.answered_by = "candor"
             await self._finish(prepared, refusal, ai_turn=False)
             return Reply(content=refusal, model=model), prepared.meta
@@ -152,6 +157,7 @@ class TurnService:
             await self._finish(prepared, prepared.own_reply, ai_turn=False)
             yield StreamPiece(content=prepared.own_reply, finish_reason="stop")
             return
+        self._require_audit_store(prepared)
         shown: list[str] = []  # checked text, with tokens (what the transcript keeps)
         restorer = StreamRestorer(prepared.tokens)  # what the customer sees
         tool_calls: list[dict[str, Any]] = []
@@ -219,7 +225,7 @@ class TurnService:
         return output.text
 
     async def _refuse_stream(self, prepared: PreparedTurn, shown: list[str]) -> StreamPiece:
-        refusal = prepared.active.policy.messages.refused
+        refusal = prepared.messages.refused
         prepared.meta.answered_by = "candor"
         await self._finish(
             prepared, "".join(shown) + ("\n\n" if shown else "") + refusal, ai_turn=bool(shown)
@@ -227,6 +233,26 @@ class TurnService:
         return StreamPiece(content=("\n\n" if shown else "") + refusal, finish_reason="stop")
 
     # -- the steps -------------------------------------------------------------------------
+
+    def _require_audit_store(self, prepared: PreparedTurn) -> None:
+        """Under ``audit.on_store_failure: fail_closed``, no AI turn while the audit store
+        cannot be written; what was decided so far is still spooled."""
+        if self._audit.store_available:
+            return
+        if prepared.active.policy.audit.on_store_failure is not OnStoreFailure.FAIL_CLOSED:
+            return
+        prepared.events.append(
+            prepared.scope.event(
+                "turn.refused",
+                actor="candor",
+                action="refused",
+                reason_code="audit_unavailable",
+                reason="the audit store cannot be written; policy is fail_closed",
+            )
+        )
+        self._audit.submit(prepared.events)
+        prepared.events = []
+        raise AuditUnavailable("the audit trail cannot be written right now; please retry shortly")
 
     def _backend_request(self, request: TurnRequest, prepared: PreparedTurn) -> BackendRequest:
         return BackendRequest(
@@ -245,11 +271,14 @@ class TurnService:
         for outcome in result.outcomes:
             if not outcome.enforced:
                 continue
-            notice = outcome.decision.annotations.get("disclosure")
+            # "disclosure": shown in this reply; "disclosure_notice": the customer's
+            # wording, named on every AI reply (the X-AI-Disclosure header).
+            shown = outcome.decision.annotations.get("disclosure")
+            notice = outcome.decision.annotations.get("disclosure_notice", shown)
             if isinstance(notice, str):
                 prepared.meta.disclosure_notice = notice
-                if outcome.decision.action is Action.ANNOTATE:
-                    prepared.meta.disclosure = notice
+            if isinstance(shown, str) and outcome.decision.action is Action.ANNOTATE:
+                prepared.meta.disclosure = shown
         return result
 
     def _backend_succeeded(self, prepared: PreparedTurn, started: float) -> None:
@@ -279,7 +308,7 @@ class TurnService:
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
         )
-        apology = prepared.active.policy.messages.backend_unavailable
+        apology = prepared.messages.backend_unavailable
         prepared.meta.answered_by = "candor"
         stored = f"{already_shown}\n\n{apology}" if already_shown else apology
         await self._finish(prepared, stored, ai_turn=bool(already_shown))
@@ -321,7 +350,8 @@ class TurnService:
                 },
             )
         )
-        self._audit.submit(prepared.events)
+        # The reply is not completed until its events survive a crash (the spool's fsync).
+        await self._audit.submit_durable(prepared.events)
         prepared.events = []
         metrics.TURNS.labels(prepared.meta.answered_by).inc()
         return last_seq

@@ -17,6 +17,7 @@ from app.tenants.policies import ActivePolicy
 from guardrails.base import TurnContext
 from guardrails.pii_tokens import PiiTokens
 from guardrails.pipeline import Outcome
+from guardrails.policy import Messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class TurnRequest:
     conversation_id: str | None
     customer_id: str | None
     request_id: str
+    accept_language: str | None = None  # the header, for the customer's language
 
 
 @dataclass(slots=True)
@@ -84,6 +86,11 @@ class PreparedTurn:
     customer_text: str = ""  # the newest customer message as stored (redacted)
     own_reply: str | None = None  # set when Candor answers instead of the bot
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def messages(self) -> Messages:
+        """Candor's own texts for this turn, in the customer's language."""
+        return self.active.policy.messages.localized(self.ctx.locale, self.ctx.languages)
 
 
 def count_outcomes(outcomes: tuple[Outcome, ...]) -> None:

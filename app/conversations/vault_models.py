@@ -32,6 +32,7 @@ class VaultEntry(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "token"),
         Index("ix_vault_entries_subject_key", "subject_key_id"),
+        Index("ix_vault_entries_tenant_created", "tenant_id", "created_at"),  # retention purges
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,16 +24,23 @@ class Seeded:
     client: httpx.AsyncClient
     tenant: TenantKeys
     conversations: list[str]
-    events: list[dict[str, Any]]  # every event of the tenant, in id order
+    events: list[dict[str, Any]]  # every event the turns produced, in time order
 
     async def get(self, role: Role | None = Role.AUDITOR, **params: Any) -> httpx.Response:
         headers = self.tenant.headers(role) if role else {}
         return await self.client.get("/v1/audit/events", headers=headers, params=params)
 
     async def data(self, **params: Any) -> list[dict[str, Any]]:
+        """The events of the page, without the trail's record of its own reading."""
         response = await self.get(**params)
         assert response.status_code == 200, response.text
-        return list(response.json()["data"])
+        return not_reads(response.json()["data"])
+
+
+def not_reads(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Every read of the trail is itself audited; those events come and go with the test's
+    # own requests, so comparisons with the seeded turns leave them out.
+    return [event for event in events if not event["event_type"].startswith("audit.")]
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ async def seeded(database_url: str, tenant: TenantKeys) -> AsyncIterator[Seeded]
         response = await client.get(
             "/v1/audit/events", headers=tenant.headers(Role.AUDITOR), params={"limit": 1000}
         )
-        events = response.json()["data"]
+        events = not_reads(response.json()["data"])
         yield Seeded(app=app, client=client, tenant=tenant, conversations=conversations, events=events)
 
 
@@ -70,7 +78,8 @@ def ids(events: list[dict[str, Any]]) -> list[int]:
 
 
 async def test_the_seed_is_what_the_turns_produced(seeded: Seeded) -> None:
-    assert ids(seeded.events) == sorted(ids(seeded.events))
+    order = [(_moment(event), event["id"]) for event in seeded.events]
+    assert order == sorted(order)
     assert {event["conversation_id"] for event in seeded.events} == set(seeded.conversations)
     answered = [event for event in seeded.events if event["event_type"] == "turn.answered"]
     assert len(answered) == len(QUESTIONS) * len(seeded.conversations)
@@ -146,7 +155,7 @@ def _moment(event: dict[str, Any]) -> datetime:
         ),
     ],
 )
-async def test_since_is_inclusive_and_until_exclusive(seeded: Seeded, spell) -> None:
+async def test_since_is_inclusive_and_until_exclusive(seeded: Seeded, spell: Any) -> None:
     events = seeded.events
     # A moment between two events with distinct times, so the split is unambiguous.
     pivot = next(
@@ -177,8 +186,8 @@ async def test_a_window_outside_the_events_is_empty(seeded: Seeded) -> None:
 @pytest.mark.parametrize(
     "limit", [pytest.param(1, id="one"), pytest.param(4, id="four"), pytest.param(7, id="seven")]
 )
-async def test_pagination_walks_every_event_once_in_id_order(seeded: Seeded, limit: int) -> None:
-    walked: list[int] = []
+async def test_pagination_walks_every_event_once_in_time_order(seeded: Seeded, limit: int) -> None:
+    walked: list[dict[str, Any]] = []
     cursor: str | None = None
     pages = 0
     while True:
@@ -189,14 +198,32 @@ async def test_pagination_walks_every_event_once_in_id_order(seeded: Seeded, lim
         assert response.status_code == 200
         body = response.json()
         assert len(body["data"]) <= limit
-        walked.extend(ids(body["data"]))
+        walked.extend(body["data"])
         pages += 1
         cursor = body["next_cursor"]
         if cursor is None:
             break
 
-    assert walked == ids(seeded.events)
-    assert pages == -(-len(seeded.events) // limit)
+    assert len(ids(walked)) == len(set(ids(walked)))
+    assert ids(not_reads(walked)) == ids(seeded.events)
+    assert pages == -(-len(walked) // limit)
+
+
+async def test_a_walk_sees_the_trail_as_of_its_first_page(seeded: Seeded) -> None:
+    """Each page read is audited; the walk must not chase the events it causes itself."""
+    first = await seeded.get(limit=1)
+    await flush_audit(seeded.app)
+    cursor = first.json()["next_cursor"]
+    walked = first.json()["data"]
+    while cursor:
+        page = (await seeded.get(limit=3, cursor=cursor)).json()
+        await flush_audit(seeded.app)
+        walked.extend(page["data"])
+        cursor = page["next_cursor"]
+
+    reads = (await seeded.get(event_type="audit.read", limit=1000)).json()["data"]
+    assert len(reads) > len(walked) // 3  # the walk's own reads were written meanwhile...
+    assert max(ids(walked)) < max(ids(reads))  # ...and it stopped before them
 
 
 async def test_pagination_keeps_its_filter(seeded: Seeded) -> None:
@@ -210,9 +237,30 @@ async def test_pagination_keeps_its_filter(seeded: Seeded) -> None:
 
 
 async def test_the_last_full_page_has_no_next_cursor(seeded: Seeded) -> None:
-    response = await seeded.get(limit=len(seeded.events))
+    first = seeded.conversations[0]
+    count = len([e for e in seeded.events if e["conversation_id"] == first])
 
-    assert response.json()["next_cursor"] is None
+    full = await seeded.get(conversation_id=first, limit=count)
+    short = await seeded.get(conversation_id=first, limit=count - 1)
+
+    assert full.json()["next_cursor"] is None
+    assert short.json()["next_cursor"] is not None
+
+
+async def test_reading_the_trail_is_audited_without_its_results(seeded: Seeded) -> None:
+    first = seeded.conversations[0]
+    await seeded.get(conversation_id=first, guardrail="pii", limit=5)
+    await flush_audit(seeded.app)
+
+    reads = (await seeded.get(event_type="audit.read", limit=1000)).json()["data"]
+
+    [read] = [
+        r for r in reads if r["details"].get("filters") == {"conversation_id": first, "guardrail": "pii"}
+    ]
+    assert read["action"] == "events"
+    assert read["actor"].startswith("key:")
+    assert read["conversation_id"] is None  # the read is the auditor's, not the conversation's
+    assert set(read["details"]) == {"filters"}
 
 
 async def test_events_carry_no_customer_text(seeded: Seeded) -> None:
@@ -296,3 +344,106 @@ async def test_segment_metadata_longer_than_its_column_is_refused(
 
     body = assert_error(response, 400)
     assert key in body["error"]["message"]
+
+
+def test_a_key_minted_from_the_cli_is_audited(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from app.audit.models import AuditEvent
+    from app.cli import main
+    from app.db import create_engine, create_sessionmaker
+
+    tenant = asyncio.run(new_tenant(database_url))
+    monkeypatch.setenv("CANDOR_DATABASE_URL", database_url)
+
+    assert main(["keys", "create", "--tenant", tenant.name, "--role", "auditor"]) == 0
+    key = capsys.readouterr().out.strip()
+
+    async def key_events() -> list[AuditEvent]:
+        engine = create_engine(database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                query = select(AuditEvent).where(
+                    AuditEvent.tenant_id == tenant.id, AuditEvent.event_type == "key.created"
+                )
+                return list((await session.scalars(query)).all())
+        finally:
+            await engine.dispose()
+
+    [event] = asyncio.run(key_events())
+    assert event.actor == "cli" and event.details["role"] == "auditor"
+    assert event.details["key_id"] in key  # the key's public id, never its secret part
+    assert event.seq == 1 and event.hash
+
+
+async def test_pagination_splits_events_of_one_moment_by_id(database_url: str, tenant: TenantKeys) -> None:
+    from app.audit.events import AuditScope
+    from app.audit.writer import store_chained
+    from app.db import utcnow
+
+    moment = utcnow()
+    scope = AuditScope(tenant_id=tenant.id, request_id=None, conversation_id="one-moment")
+    events = [scope.event("turn.received", actor="customer") for _ in range(5)]
+    for event in events:
+        event["occurred_at"] = moment
+    async with running_app(make_settings(database_url)) as (app, client):
+        async with app.state.candor.sessionmaker() as session, session.begin():
+            await store_chained(session, events)
+        walked: list[int] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"conversation_id": "one-moment", "limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            body = (
+                await client.get("/v1/audit/events", headers=tenant.headers(Role.AUDITOR), params=params)
+            ).json()
+            walked.extend(ids(body["data"]))
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+
+    assert len(walked) == 5
+    assert walked == sorted(walked)
+
+
+MONITOR_POLICY = """\
+input:
+  - guardrail: human_request
+    mode: monitor
+output:
+  - guardrail: disclosure
+"""
+
+
+async def test_monitor_mode_would_have_decisions_are_audited(
+    app_client: tuple[Any, httpx.AsyncClient], tenant: TenantKeys
+) -> None:
+    app, client = app_client
+    put = await client.put("/v1/policy", headers=tenant.headers(Role.ADMIN), content=MONITOR_POLICY)
+    assert put.status_code == 200, put.text
+    conversation = f"monitor-{uuid.uuid4().hex[:8]}"
+
+    response = await client.post(
+        "/v1/chat/completions",
+        headers=tenant.headers(Role.CHAT, **{"X-Conversation-Id": conversation}),
+        json={"messages": [{"role": "user", "content": "I want to talk to a human please"}]},
+    )
+    await flush_audit(app)
+    events = (
+        await client.get(
+            "/v1/audit/events",
+            headers=tenant.headers(Role.AUDITOR),
+            params={"conversation_id": conversation, "limit": 1000},
+        )
+    ).json()["data"]
+
+    assert response.json()["candor"]["handoff"] is None  # monitor mode changes nothing...
+    [decision] = [e for e in events if e["guardrail"] == "human_request"]
+    assert (decision["action"], decision["mode"]) == ("escalate", "monitor")  # ...but says so
+    assert decision["reason_code"] == "customer_request"
+    assert decision["policy_version"] == put.json()["version"]
+    assert "handoff.queued" not in {e["event_type"] for e in events}
+    assert {"turn.received", "backend.call", "turn.answered"} <= {e["event_type"] for e in events}

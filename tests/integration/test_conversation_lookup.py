@@ -46,7 +46,9 @@ async def _store(sessionmaker: object, tenant: TenantKeys, conversation_id: str)
         )
 
 
-async def test_lookup_equals_the_orm(lookup_and_sessions: tuple[ConversationLookup, object], database_url: str) -> None:
+async def test_lookup_equals_the_orm(
+    lookup_and_sessions: tuple[ConversationLookup, object], database_url: str
+) -> None:
     lookup, sessionmaker = lookup_and_sessions
     tenant = await new_tenant(database_url)
     await _store(sessionmaker, tenant, "conv-lookup-1")
@@ -71,7 +73,9 @@ async def test_lookup_sees_changes_committed_after_the_first_read(
     found = await lookup.find(tenant_id=tenant.id, conversation_id="conv-lookup-2")
     assert found is not None and found.mode == "queued"
     async with sessionmaker() as session, session.begin():  # type: ignore[operator]
-        await session.execute(update(Conversation).where(Conversation.id == "conv-lookup-2").values(mode="human"))
+        await session.execute(
+            update(Conversation).where(Conversation.id == "conv-lookup-2").values(mode="human")
+        )
     again = await lookup.find(tenant_id=tenant.id, conversation_id="conv-lookup-2")
     assert again is not None and again.mode == "human"
 

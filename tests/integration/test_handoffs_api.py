@@ -76,6 +76,26 @@ async def audit_rows(
     return list(response.json()["data"])
 
 
+async def test_the_widget_button_answers_in_the_customers_language(
+    app_client: tuple[Any, httpx.AsyncClient], tenant: TenantKeys
+) -> None:
+    _, client = app_client
+    response = await client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "candor-demo",
+            "messages": [{"role": "user", "content": "¿Dónde está mi pedido?"}],
+            "metadata": {"locale": "es-ES"},
+        },
+        headers=tenant.headers(),
+    )
+    conversation_id = response.headers["x-conversation-id"]
+    button = await client.post(f"/v1/conversations/{conversation_id}/handoff", headers=tenant.headers())
+    assert button.status_code == 201, button.text
+    notices = [m["content"] for m in (await customer_view(client, tenant, conversation_id))["data"]]
+    assert any(n.startswith("Le estoy poniendo en contacto con una persona") for n in notices), notices
+
+
 async def test_the_widget_button_queues_the_conversation_once(
     app_client: tuple[Any, httpx.AsyncClient], tenant: TenantKeys
 ) -> None:

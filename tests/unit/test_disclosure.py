@@ -53,7 +53,9 @@ async def test_later_turns_are_left_alone(resources: Resources, ai_turns_before:
 
     assert decision.action is Action.ALLOW
     assert decision.text == REPLY
-    assert not decision.annotations
+    # Not shown again; still named for the X-AI-Disclosure header of every AI reply.
+    assert "disclosure" not in decision.annotations
+    assert decision.annotations["disclosure_notice"] == DEFAULT_TEXT
 
 
 @pytest.mark.parametrize(

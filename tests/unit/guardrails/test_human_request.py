@@ -38,6 +38,7 @@ CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
         pytest.param("can I speak to a manager", id="speak-to-manager"),
         pytest.param("REPRESENTATIVE!!!", id="shouted"),
         pytest.param("Sorry but agent please", id="polite-prefix"),
+        pytest.param("can I talk to <PERSON_1> please", id="named-person-token"),
         pytest.param("agnet", id="typo-agnet"),
         pytest.param("i want to talk to a represenative", id="typo-represenative"),
         pytest.param("get me a humna", id="typo-humna"),
@@ -88,6 +89,10 @@ async def test_explicit_requests_escalate(resources: Resources, text: str) -> No
         pytest.param("I need someone to fix my boiler", id="someone-as-technician"),
         pytest.param("Is there a person-to-person transfer option?", id="person-to-person"),
         pytest.param("are you a real person?", id="bot-question-not-request"),
+        # The pii rail ran first: a name token is not the word "person".
+        pytest.param("<PERSON_1>!", id="name-token-alone"),
+        pytest.param("Perfecto <PERSON_1>, gracias", id="word-taken-for-a-name"),
+        pytest.param("<PERSON_2> here, my email is <EMAIL_ADDRESS_1>", id="name-token-introduction"),
         pytest.param("My boss, the manager, wants an invoice", id="manager-in-middle-clause"),
         pytest.param("I want to transfer money to my account", id="money-transfer"),
         pytest.param("Human error on my side, wrong address", id="human-error"),
