@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.audit.router import router as audit_router
 from app.chat.router import router as chat_router
@@ -42,6 +43,23 @@ def create_app(settings: Settings, *, overrides: dict[str, object] | None = None
     app = FastAPI(title="Candor", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        # The widget embedded on a tenant's site calls the API from that origin. Keys travel
+        # in the Authorization header, never in cookies: no credentials mode is needed.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Conversation-Id",
+                "X-Customer-Id",
+                "Last-Event-ID",
+            ],
+            expose_headers=["X-Conversation-Id", "X-AI-Disclosure", "X-Request-Id"],
+            max_age=600,
+        )
     for router in (chat_router, handoff_router, audit_router, admin_router, webhooks_router, ops_router):
         app.include_router(router)
     app.include_router(customers_router)

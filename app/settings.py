@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "candor-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
 
@@ -59,6 +59,22 @@ class Settings(BaseSettings):
     # Events wait in this local append-only file until the database has them (default:
     # beside the SQLite file, else ./candor-spool); see docs/audit-integrity.md.
     audit_spool_dir: Path | None = None
+    # When a turn's reply may complete: "write" once its events are in the spool file (they
+    # survive a crash or kill -9 of Candor; fsync follows within one group commit), "fsync"
+    # once they are fsync'd (they also survive a crash of the machine; costs an fsync per
+    # turn, 0.5-5 ms on this disk). See docs/audit-integrity.md.
+    audit_ack: Literal["write", "fsync"] = "write"
+    # Web origins allowed to call the API from a browser (the embedded widget on a
+    # tenant's own site), comma-separated; none by default (same origin only).
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
     # How often each tenant's chain head is pinned by a signed checkpoint (0: never).
     audit_checkpoint_interval_s: float = Field(default=60.0, ge=0)
     # Threads that wait on CPU-bound NLP, and worker processes that run it (spaCy and

@@ -62,7 +62,9 @@ async def build_resources(settings: Settings, keys: Keys) -> Resources:
 
 def _audit_spool(settings: Settings) -> Spool | None:
     directory = settings.audit_spool_dir or default_spool_dir(settings.database_url)
-    return Spool(directory=directory, database_url=settings.database_url) if directory else None
+    if directory is None:
+        return None
+    return Spool(directory=directory, database_url=settings.database_url, ack=settings.audit_ack)
 
 
 async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppState:

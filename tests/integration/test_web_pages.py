@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from app.web.router import STATIC_ROOT
+from tests.conftest import TenantKeys, make_settings, running_app
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,44 @@ def test_scripts_never_put_a_key_in_a_url() -> None:
         text = script.read_text(encoding="utf-8")
         assert "EventSource" not in text or script.name == "sse.js", script.name
         assert not re.search(r"[?&](api_)?key=", text), script.name
+
+
+async def test_the_api_answers_a_listed_origin_and_no_other(database_url: str, tenant: TenantKeys) -> None:
+    # The widget embedded on a tenant's own site calls the API cross-origin.
+    settings = make_settings(database_url, cors_origins="https://shop.example")
+    async with running_app(settings) as (_, client):
+        preflight = await client.options(
+            "/v1/chat/completions",
+            headers={
+                "Origin": "https://shop.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type, x-conversation-id",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://shop.example"
+        turn = await client.post(
+            "/v1/chat/completions",
+            json={"model": "candor-demo", "messages": [{"role": "user", "content": "opening hours?"}]},
+            headers={**tenant.headers(), "Origin": "https://shop.example"},
+        )
+        assert turn.headers["access-control-allow-origin"] == "https://shop.example"
+        assert "x-conversation-id" in turn.headers["access-control-expose-headers"].lower()
+        stranger = await client.options(
+            "/v1/chat/completions",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in stranger.headers
+
+
+async def test_without_listed_origins_the_api_sends_no_cors_headers(
+    app_client: tuple[Any, httpx.AsyncClient], tenant: TenantKeys
+) -> None:
+    _, client = app_client
+    turn = await client.post(
+        "/v1/chat/completions",
+        json={"model": "candor-demo", "messages": [{"role": "user", "content": "opening hours?"}]},
+        headers={**tenant.headers(), "Origin": "https://shop.example"},
+    )
+    assert turn.status_code == 200
+    assert "access-control-allow-origin" not in turn.headers

@@ -27,6 +27,10 @@ def _event(n: int) -> dict[str, Any]:
     }
 
 
+# Both acknowledgement modes: "write" (in the file, fsync'd moments later) and "fsync".
+ACKS = pytest.mark.parametrize("ack", ["write", "fsync"])
+
+
 def _segments(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.spool"))
 
@@ -44,8 +48,9 @@ def test_chain_fields_are_not_spooled() -> None:
     assert "seq" not in decoded and "hash" not in decoded and "prev_hash" not in decoded
 
 
-async def test_appended_events_are_on_disk_when_the_future_is_done(tmp_path: Path) -> None:
-    spool = Spool(directory=tmp_path, database_url=URL)
+@ACKS
+async def test_appended_events_are_on_disk_when_the_future_is_done(tmp_path: Path, ack: Any) -> None:
+    spool = Spool(directory=tmp_path, database_url=URL, ack=ack)
     spool.open()
     _, done = spool.append([_event(1), _event(2)])
     await done
@@ -114,8 +119,9 @@ async def test_a_segment_is_deleted_once_full_and_in_the_database(tmp_path: Path
     assert second.path.exists()
 
 
+@ACKS
 async def test_concurrent_appends_all_reach_the_file_and_share_fsyncs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ack: Any
 ) -> None:
     fsyncs: list[int] = []
     real_fsync = os.fsync
@@ -125,7 +131,7 @@ async def test_concurrent_appends_all_reach_the_file_and_share_fsyncs(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", counting_fsync)
-    spool = Spool(directory=tmp_path, database_url=URL)
+    spool = Spool(directory=tmp_path, database_url=URL, ack=ack)
     spool.open()
     futures = [spool.append([_event(n)])[1] for n in range(200)]
     await asyncio.gather(*futures)
@@ -151,8 +157,11 @@ def test_the_default_spool_directory(url: str, expected: Path | None) -> None:
     assert default_spool_dir(url) == expected
 
 
-async def test_a_failed_write_is_reported_not_acknowledged_and_the_spool_goes_on(tmp_path: Path) -> None:
-    spool = Spool(directory=tmp_path, database_url=URL)
+@ACKS
+async def test_a_failed_write_is_reported_not_acknowledged_and_the_spool_goes_on(
+    tmp_path: Path, ack: Any
+) -> None:
+    spool = Spool(directory=tmp_path, database_url=URL, ack=ack)
     spool.open()
     segment, done = spool.append([_event(1)])
     await done
@@ -168,3 +177,30 @@ async def test_a_failed_write_is_reported_not_acknowledged_and_the_spool_goes_on
     assert [decode_event(line)["event_uid"] for line in fresh.path.read_bytes().splitlines()] == [
         _event(3)["event_uid"]
     ]
+
+
+async def test_with_ack_write_the_events_are_in_the_file_before_any_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What kill -9 cannot take away: bytes handed to the kernel. The fsync comes after.
+    fsynced = asyncio.Event()
+    real_fsync = os.fsync
+    loop = asyncio.get_running_loop()
+    segment_fds: set[int] = set()
+
+    def watching_fsync(fd: int) -> None:
+        real_fsync(fd)
+        if fd in segment_fds:  # the segment file itself, not its directory
+            loop.call_soon_threadsafe(fsynced.set)
+
+    monkeypatch.setattr(os, "fsync", watching_fsync)
+    spool = Spool(directory=tmp_path, database_url=URL, ack="write")
+    spool.open()
+    segment, done = spool.append([_event(7)])
+    segment_fds.add(segment.file.fileno())
+    assert done.done() and done.exception() is None  # acknowledged at once
+    # Another reader (a restarted process) sees the event in the file.
+    lines = _segments(tmp_path)[0].read_bytes().splitlines()
+    assert [decode_event(line)["event_uid"] for line in lines] == [_event(7)["event_uid"]]
+    await asyncio.wait_for(fsynced.wait(), timeout=5)  # and the group commit follows
+    await spool.close()
