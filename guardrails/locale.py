@@ -44,6 +44,7 @@ class MessageTexts(_Frozen):
     refused: str
     handoff_queued: str
     with_person: str
+    handoff_failed: str
 
 
 class HandoffTexts(_Frozen):

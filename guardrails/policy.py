@@ -80,6 +80,7 @@ class LocaleMessages(BaseModel):
     refused: str | None = None
     handoff_queued: str | None = None
     with_person: str | None = None
+    handoff_failed: str | None = None
 
 
 class Messages(BaseModel):
@@ -96,6 +97,7 @@ class Messages(BaseModel):
     refused: str = _ENGLISH.refused
     handoff_queued: str = _ENGLISH.handoff_queued
     with_person: str = _ENGLISH.with_person
+    handoff_failed: str = _ENGLISH.handoff_failed
     default_locale: str = FALLBACK
     locales: dict[str, LocaleMessages] = Field(default_factory=dict)
 

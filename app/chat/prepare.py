@@ -6,6 +6,7 @@ truthful answer to "am I talking to a bot?") instead of the bot."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +26,7 @@ from app.crypto import Keys, customer_pseudonym
 from app.customers.lookup import ConsentLookup
 from app.customers.turn_consent import TurnConsent, TurnConsentState, consent_escalation
 from app.db import WriteGate
-from app.errors import NotFound
+from app.errors import CandorError, NotFound
 from app.ops import metrics
 from app.tenants.policies import ActivePolicy, PolicyStore
 from escalation.queue import HANDBACK_NOTE, bot_context_notes
@@ -34,6 +35,8 @@ from guardrails.locale import header_locale, parse_accept_language
 from guardrails.pii import STATE_KEY as PII_TOKENS
 from guardrails.pii_tokens import PiiTokens
 from guardrails.pipeline import StageResult
+
+log = logging.getLogger(__name__)
 
 
 class TurnPreparer:
@@ -252,9 +255,15 @@ class TurnPreparer:
     async def _escalate(
         self, prepared: PreparedTurn, escalation: Escalation, *, request_id: str, queued: str | None = None
     ) -> None:
-        handoff = await self._handoff.enqueue(
-            conversation=prepared.conversation, escalation=escalation, request_id=request_id
-        )
+        try:
+            handoff = await self._handoff.enqueue(
+                conversation=prepared.conversation, escalation=escalation, request_id=request_id
+            )
+        except CandorError:
+            raise  # the request's own fault (another tenant's conversation id): its error
+        except Exception as exc:  # noqa: BLE001 - the queue is unreachable: fail closed, not 500
+            self._handoff_failed(prepared, escalation, exc)
+            return
         prepared.is_new = False  # stored by the handoff
         prepared.durable = True
         prepared.meta.mode = "queued"
@@ -264,6 +273,28 @@ class TurnPreparer:
         # Crisis resources first, then the handoff.
         prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
         metrics.TURNS.labels("escalate").inc()
+
+    @staticmethod
+    def _handoff_failed(prepared: PreparedTurn, escalation: Escalation, exc: Exception) -> None:
+        """The customer needed a person and the queue could not be written. The bot still
+        does not answer (a crisis or an explicit request must not get the model): Candor
+        says so itself, crisis resources first, and the failure is audited."""
+        log.error("handoff could not be queued", extra={"error": type(exc).__name__})
+        decision = escalation.decision
+        prepared.events.append(
+            prepared.scope.event(
+                "handoff.failed",
+                actor=decision.guardrail,
+                action="enqueue",
+                reason_code=decision.reason_code.value if decision.reason_code else "policy",
+                reason="the handoff could not be queued (the store was unreachable)",
+                details={"severity": escalation.severity, "error": type(exc).__name__},
+            )
+        )
+        prepared.meta.answered_by = "candor"
+        failed = prepared.messages.handoff_failed
+        prepared.own_reply = f"{escalation.reply}\n\n{failed}" if escalation.reply else failed
+        metrics.TURNS.labels("handoff_failed").inc()
 
     def _answer_verdict(self, prepared: PreparedTurn, result: StageResult) -> None:
         verdict = result.verdict

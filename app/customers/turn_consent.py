@@ -30,6 +30,7 @@ from app.customers.texts import ConsentTexts, consent_texts
 from app.db import WriteGate
 from escalation.store import Change
 from guardrails.base import Action, Decision, ReasonCode
+from guardrails.locale import customer_locale
 from guardrails.pipeline import Outcome
 from guardrails.policy import Policy
 
@@ -125,9 +126,10 @@ class TurnConsent:
             result = await self._record(conversation, said, request_id=request_id)
             if result.changed:
                 prepared.events.append(consents.consent_event(prepared.scope, result, actor="customer"))
-        return TurnConsentState(
-            stored=stored, result=result, texts=consent_texts(prepared.ctx.locale or conversation.locale)
-        )
+        # The customer's language as every Candor text picks it: the stored or sent locale,
+        # else the Accept-Language preferences.
+        language = customer_locale(prepared.ctx.locale or conversation.locale, prepared.ctx.languages)
+        return TurnConsentState(stored=stored, result=result, texts=consent_texts(language))
 
     async def _stored(self, conversation: Conversation, choices: dict[str, str | None]) -> AiChoice | None:
         subject = subject_of(conversation)

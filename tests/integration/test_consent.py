@@ -283,3 +283,24 @@ async def test_consent_requests_are_checked(
         assert response.status_code == status, response.text
         if status >= 400:
             assert "error" in response.json() and "request_id" in response.json()
+
+
+async def test_the_opt_out_is_confirmed_in_the_language_of_the_browser(
+    database_url: str, tenant: TenantKeys, fake: FakeOpenAI
+) -> None:
+    # No metadata.locale: the browser's Accept-Language decides, as for every Candor text.
+    async with running_app(settings_for(database_url, fake)) as (_, client):
+        response = await client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "m",
+                "messages": [{"role": "user", "content": "Keine KI bitte"}],
+                "user": "cust-de",
+            },
+            headers=tenant.headers(Role.CHAT, **{"Accept-Language": "de-AT, de;q=0.9, en;q=0.5"}),
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["candor"]["mode"] == "queued"
+    assert body["choices"][0]["message"]["content"].startswith("Sie möchten nicht mit unserem KI-Assistenten")
+    assert fake.received == []

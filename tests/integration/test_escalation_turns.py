@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from app.db import create_engine
 from app.tenants.keys import Role
 from tests.conftest import TenantKeys, flush_audit, make_settings, running_app
 from tests.support.fake_openai import Behaviour, FakeOpenAI, serve_fake_openai
@@ -103,6 +105,41 @@ async def test_crisis_gets_resources_first_and_an_urgent_handoff(
     assert fake.received == []
     handoff = detail.json().get("handoff", detail.json())
     assert handoff["severity"] == "urgent"
+
+
+async def test_a_handoff_that_cannot_be_queued_still_keeps_the_bot_out_and_is_audited(
+    database_url: str, tenant: TenantKeys, fake: FakeOpenAI
+) -> None:
+    engine = create_engine(database_url)
+    async with running_app(settings_for(database_url, fake)) as (app, client):
+        chat = Chat(client, tenant)
+        async with engine.begin() as connection:  # the queue's table is gone for a moment
+            await connection.execute(text("ALTER TABLE handoffs RENAME TO handoffs_away"))
+        try:
+            body = await chat.say("I don't want to live anymore, I'm going to kill myself")
+        finally:
+            async with engine.begin() as connection:
+                await connection.execute(text("ALTER TABLE handoffs_away RENAME TO handoffs"))
+        await engine.dispose()
+        reply = body["choices"][0]["message"]["content"]
+        assert body["candor"]["answered_by"] == "candor" and body["candor"]["handoff"] is None
+        assert "emergency" in reply.lower()  # crisis resources first, whatever failed
+        assert reply.endswith("Please ask for a person again in a moment.")
+        assert fake.received == []  # the model never got the crisis message
+
+        again = await chat.say("please, I need a person")
+        assert again["candor"]["mode"] == "queued"  # the queue is back: the next ask works
+        assert fake.received == []
+        await flush_audit(app)
+        events = await client.get(
+            "/v1/audit/events",
+            params={"conversation_id": chat.conversation_id, "event_type": "handoff.failed"},
+            headers=tenant.headers(Role.AUDITOR),
+        )
+    failed = events.json()["data"]
+    assert len(failed) == 1
+    assert failed[0]["reason_code"] == "crisis" and failed[0]["details"]["severity"] == "urgent"
+    assert "kill" not in str(failed[0])
 
 
 async def test_am_i_talking_to_a_bot_is_answered_by_candor_not_the_model(
