@@ -45,10 +45,47 @@ async def withdraw_requests(
 ) -> list[Change]:
     """Closes the customer's queued requests for a person (see the module docstring);
     ``notice(conversation)`` is posted to the customer when given."""
+    return await _resolve_open(
+        session=session,
+        conversations=conversations,
+        only=lambda h: h.status == HandoffStatus.QUEUED and h.reason_code == "customer_request",
+        notice=notice,
+        actor="customer",
+        why="consent_opt_in",
+        request_id=request_id,
+    )
+
+
+async def close_for_erasure(
+    *, session: AsyncSession, conversations: list[Conversation], request_id: str | None
+) -> list[Change]:
+    """Closes every open handoff of the erased customer, so that agents' consoles drop
+    it; nothing is posted (the transcript is about to go)."""
+    return await _resolve_open(
+        session=session,
+        conversations=conversations,
+        only=lambda h: True,
+        notice=None,
+        actor="candor",
+        why="erasure",
+        request_id=request_id,
+    )
+
+
+async def _resolve_open(
+    *,
+    session: AsyncSession,
+    conversations: list[Conversation],
+    only: Callable[[Handoff], bool],
+    notice: Callable[[Conversation], str] | None,
+    actor: str,
+    why: str,
+    request_id: str | None,
+) -> list[Change]:
     by_id = {conversation.id: conversation for conversation in conversations}
     changes = []
     for handoff in await open_handoffs(session=session, conversation_ids=list(by_id)):
-        if handoff.status != HandoffStatus.QUEUED or handoff.reason_code != "customer_request":
+        if not only(handoff):
             continue
         conversation = by_id[handoff.conversation_id]
         mode = await move(
@@ -56,6 +93,7 @@ async def withdraw_requests(
             conversation=conversation,
             handoff=handoff,
             event=Event.RESOLVE,
+            holder=handoff.assigned_agent,  # compare-and-set: a racing claim wins, we get 409
             resolved_at=utcnow(),
         )
         seq = await post(session, conversation, AuthorKind.SYSTEM, notice(conversation)) if notice else None
@@ -64,42 +102,11 @@ async def withdraw_requests(
             change,
             conversation,
             "handoff.resolved",
-            actor="customer",
+            actor=actor,
             request_id=request_id,
             mode=mode,
             seq=seq,
-            details={"why": "consent_opt_in"},
-        )
-        changes.append(change)
-    return changes
-
-
-async def close_for_erasure(
-    *, session: AsyncSession, conversations: list[Conversation], request_id: str | None
-) -> list[Change]:
-    """Closes every open handoff of the erased customer, so that agents' consoles drop
-    it; nothing is posted (the transcript is about to go)."""
-    by_id = {conversation.id: conversation for conversation in conversations}
-    changes = []
-    for handoff in await open_handoffs(session=session, conversation_ids=list(by_id)):
-        conversation = by_id[handoff.conversation_id]
-        mode = await move(
-            session=session,
-            conversation=conversation,
-            handoff=handoff,
-            event=Event.RESOLVE,
-            holder=handoff.assigned_agent,
-            resolved_at=utcnow(),
-        )
-        change = Change(handoff=handoff)
-        record(
-            change,
-            conversation,
-            "handoff.resolved",
-            actor="candor",
-            request_id=request_id,
-            mode=mode,
-            details={"why": "erasure"},
+            details={"why": why},
         )
         changes.append(change)
     return changes
