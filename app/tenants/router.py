@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.audit.events import AuditScope
 from app.errors import InvalidRequest
-from app.http import AdminPrincipal, SessionDep, StateDep, request_id
+from app.http import AdminPrincipal, AnyPrincipal, SessionDep, StateDep, request_id
 from app.tenants import policies
 from app.tenants.keys import create_key, parse_role, revoke_key
 from guardrails.policy import PolicyError
@@ -19,6 +19,17 @@ from guardrails.policy import PolicyError
 router = APIRouter(prefix="/v1", tags=["admin"])
 
 MAX_POLICY_BYTES = 64 * 1024
+
+
+@router.get("/me", tags=["keys"])
+async def who_am_i(principal: AnyPrincipal) -> dict[str, Any]:
+    """The calling key's id, role and tenant, for any role: a console asks this once at
+    sign-in instead of probing endpoints (and an auditor's sign-in is not an audit read)."""
+    return {
+        "key_id": principal.key_id,
+        "role": principal.role.value,
+        "tenant": {"id": principal.tenant_id, "name": principal.tenant_name},
+    }
 
 
 class KeyCreate(BaseModel):

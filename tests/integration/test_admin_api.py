@@ -277,3 +277,14 @@ async def test_admin_changes_are_audited_per_tenant(
     ]
     only_changes = await audit_events(client, tenant, event_type="policy.changed")
     assert [event["id"] for event in only_changes] == [changed["id"]]
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_any_key_can_ask_who_it_is(client: httpx.AsyncClient, tenant: TenantKeys, role: Role) -> None:
+    response = await client.get("/v1/me", headers=tenant.headers(role))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["role"] == role.value
+    assert body["tenant"] == {"id": tenant.id, "name": tenant.name}
+    assert tenant.keys[role].startswith(f"cnd_{body['key_id']}_")
+    assert (await client.get("/v1/me")).status_code == 401
