@@ -27,6 +27,15 @@ class Escalation:
     severity: str
     reply: str | None  # what Candor says first (crisis resources), if any detector has it
 
+    @property
+    def reason_code(self) -> str:
+        code = self.decision.reason_code
+        return code.value if code else "policy"
+
+    def after_reply(self, text: str) -> str:
+        """Candor's own words for this turn: the detector's reply (crisis resources) first."""
+        return f"{self.reply}\n\n{text}" if self.reply else text
+
 
 def turn_state(stored: Mapping[str, Any], pending: Mapping[str, Any] | None) -> dict[str, Any]:
     """The detector state this turn starts from: what this replica has not written yet

@@ -98,14 +98,13 @@ class TurnHandoff:
         self, *, conversation: Conversation, escalation: Escalation, request_id: str | None
     ) -> HandoffResult:
         decision = escalation.decision
-        reason_code = decision.reason_code.value if decision.reason_code else "policy"
         async with self._gate.writing(self._sessionmaker) as session:
             await conversations.ensure_stored(session=session, conversation=conversation)
             change = await handoffs.enqueue(
                 session=session,
                 tenant_id=conversation.tenant_id,
                 conversation_id=conversation.id,
-                reason_code=reason_code,
+                reason_code=escalation.reason_code,
                 severity=escalation.severity,
                 summary=decision.reason,  # the detector's reason: words about the case, no PII
                 actor=decision.guardrail,

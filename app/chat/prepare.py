@@ -269,9 +269,7 @@ class TurnPreparer:
         prepared.meta.mode = "queued"
         prepared.meta.handoff = handoff.as_candor_object()
         prepared.meta.answered_by = "candor"
-        queued = queued or prepared.messages.handoff_queued
-        # Crisis resources first, then the handoff.
-        prepared.own_reply = f"{escalation.reply}\n\n{queued}" if escalation.reply else queued
+        prepared.own_reply = escalation.after_reply(queued or prepared.messages.handoff_queued)
         metrics.TURNS.labels("escalate").inc()
 
     @staticmethod
@@ -286,14 +284,13 @@ class TurnPreparer:
                 "handoff.failed",
                 actor=decision.guardrail,
                 action="enqueue",
-                reason_code=decision.reason_code.value if decision.reason_code else "policy",
+                reason_code=escalation.reason_code,
                 reason="the handoff could not be queued (the store was unreachable)",
                 details={"severity": escalation.severity, "error": type(exc).__name__},
             )
         )
         prepared.meta.answered_by = "candor"
-        failed = prepared.messages.handoff_failed
-        prepared.own_reply = f"{escalation.reply}\n\n{failed}" if escalation.reply else failed
+        prepared.own_reply = escalation.after_reply(prepared.messages.handoff_failed)
         metrics.TURNS.labels("handoff_failed").inc()
 
     def _answer_verdict(self, prepared: PreparedTurn, result: StageResult) -> None:
