@@ -1,12 +1,14 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--v3] [--v4] [--v5] [--v6]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params on (1) single generated messages (tuned set), (2) hand-written
-phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3``, never tuned
-on; the v4 development set with ``--v4``, tuned on; held-out v5 with ``--v5``, written with
-v4 and never tuned on: see ``escalation_corpus_v4``), and (3) multi-turn
+phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3`` and v5 with
+``--v5``, both written as held-out sets and since used for tuning, so now development sets;
+the v4 development set with ``--v4``, tuned on; held-out v6 with ``--v6``, written
+2026-11-24 without seeing the detectors and never tuned on: see ``escalation_corpus_v6``;
+score it once per tuning round, never with ``--errors`` while tuning), and (3) multi-turn
 conversations, carrying state between turns exactly as the app does (merge each
 decision's ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints
 precision / recall / F1 per detector and per topic, the false-escalation rate on neutral
@@ -38,6 +40,7 @@ from escalation_corpus import (
     tuned_messages,
 )
 from escalation_corpus_v4 import DEV_V4, HELD_OUT_V5
+from escalation_corpus_v6 import HELD_OUT_V6
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -54,6 +57,7 @@ NEUTRAL_GROUPS = (
     "neutral", "hard_negative", "polite_complaint", "held_out:neutral", "held_out:polite",
     "v3:neutral", "v3:hard_negative", "v3:polite",
     "v4:neutral", "v4:hard_negative", "v4:polite", "v5:neutral", "v5:hard_negative", "v5:polite",
+    "v6:neutral", "v6:hard_negative", "v6:polite",
 )  # fmt: skip
 
 
@@ -199,11 +203,18 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--errors", action="store_true", help="print every misclassified message")
-    # v3 is the clean test set: run it on purpose, not on every tuning run, and do not
-    # combine it with --errors while tuning.
-    parser.add_argument("--v3", action="store_true", help="also score held-out v3 (the unseen set)")
+    # v6 is the clean test set: score it once per tuning round, not on every tuning run,
+    # and never combine it with --errors while tuning.
+    parser.add_argument(
+        "--v3", action="store_true", help="also score the v3 development set (since used for tuning)"
+    )
     parser.add_argument("--v4", action="store_true", help="also score the v4 development set")
-    parser.add_argument("--v5", action="store_true", help="also score held-out v5 (never tuned on)")
+    parser.add_argument(
+        "--v5", action="store_true", help="also score the v5 development set (since used for tuning)"
+    )
+    parser.add_argument(
+        "--v6", action="store_true", help="also score held-out v6 (the unseen set, never tuned on)"
+    )
     args = parser.parse_args()
     det = Detectors()
     tuned = tuned_messages(args.seed)
@@ -221,14 +232,21 @@ async def main() -> None:
     v3_results = None
     if args.v3:
         v3_results = await score_messages(
-            det, HELD_OUT_V3, "held-out v3 (written before the last widening, never tuned on)", args.errors
+            det, HELD_OUT_V3, "v3 development set (written as held-out, since used for tuning)", args.errors
         )
-    v4_results = v5_results = None
+    v4_results = v5_results = v6_results = None
     if args.v4:
         v4_results = await score_messages(det, DEV_V4, "v4 development set (tuned on)", args.errors)
     if args.v5:
         v5_results = await score_messages(
-            det, HELD_OUT_V5, "held-out v5 (written with v4, never tuned on)", args.errors
+            det, HELD_OUT_V5, "v5 development set (written as held-out, since used for tuning)", args.errors
+        )
+    if args.v6:
+        v6_results = await score_messages(
+            det,
+            HELD_OUT_V6,
+            "held-out v6 (written 2026-11-24 without seeing the detectors, never tuned on)",
+            args.errors,
         )
     await score_conversations(det, convs, args.errors)
     lat = sorted(det.latencies_ms)
@@ -238,11 +256,13 @@ async def main() -> None:
     check_targets(tuned_results, "tuned")
     check_targets(held_results, "held-out v2")
     if v3_results is not None:
-        check_targets(v3_results, "held-out v3")
+        check_targets(v3_results, "v3 development set")
     if v4_results is not None:
         check_targets(v4_results, "v4 development set")
     if v5_results is not None:
-        check_targets(v5_results, "held-out v5")
+        check_targets(v5_results, "v5 development set")
+    if v6_results is not None:
+        check_targets(v6_results, "held-out v6")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ Two parts, kept apart on purpose:
 * ``HELD_OUT``: a second set, written after all tuning and run once, never tuned on.
   Its first run was reported; the lexicons were then widened using it, so it is now seen.
 * ``HELD_OUT_V3``: a third set, written before that widening from general knowledge of
-  how people phrase crisis, requests for a person, frustration and look-alike idioms;
-  never tuned on. Trust these numbers most.
+  how people phrase crisis, requests for a person, frustration and look-alike idioms.
+  Scored once untouched (crisis recall 0.875); since used for tuning (2026-11-24), so it
+  is a development set now. The clean test set is the newest one (``--v6``/``--v7``).
 
 A label is the set of detectors expected to fire: ``human_request``, ``frustration``,
 ``bot_question``, or ``topic:<name>`` for ``sensitive_topic``. An empty set is neutral.
@@ -417,7 +418,8 @@ HELD_OUT: list[Message] = [
 # ---- held out v3 -------------------------------------------------------------------------
 # Written BEFORE the v2-driven widening (from general knowledge of how people phrase these
 # things in support chats, not from any set's misses), run once before and once after that
-# widening, never tuned on. Lower-case, typos and missing punctuation are deliberate.
+# widening; used for tuning since 2026-11-24. Lower-case, typos and missing punctuation
+# are deliberate.
 HELD_OUT_V3: list[Message] = [
     *(_m(t, "v3:self_harm", "topic:self_harm") for t in [
         "i just dont see the point anymore", "everyone would be better off if i wasnt around",

@@ -24,6 +24,9 @@ State, ``ctx.state["frustration"]`` (returned in ``annotations["state"]`` every 
 
 It is reset (scores and complaints) when the detector escalates, so one bout of
 frustration escalates once.
+
+A crisis message (one the self-harm or medical-emergency lexicon matches) is left to the
+``sensitive_topic`` rail: "I hate myself and want to die" is despair, not a complaint.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from guardrails.base import Decision, Params, ReasonCode, TurnContext, check_regex
 from guardrails.handoff import Severity, carry_on, escalate, state_of
-from guardrails.lexicon import words
+from guardrails.lexicon import clauses, crisis_topics, words
 from guardrails.resources import Resources
 
 STATE_KEY = "frustration"
@@ -60,11 +63,15 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"no sign|charged|unresolved)\b|\b(?:waited|waiting|been waiting) (?:for )?(?:\w+ )?(?:\w+ )?(?:days|"
      r"weeks|months|hours|ages|forever|an hour)\b|\b(?:over|almost|nearly|more than) (?:a|an|one|two|"
      r"three|four|five|six|\d+) (?:weeks|months|week|month)\b|\b(?:for|takes|taking|taken|took) (?:ages|"
-     r"forever)\b"),
-    ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ )?(?:answers|answered|replies|replied|responds|"
+     r"forever)\b|\bon hold (?:for )?(?:over |almost |nearly |more than |about )?(?:\d+|an?|one|two|three|"
+     r"half an) (?:hours?|hrs?|minutes|mins)\b|\b(?:\d+|two|three|four|five|six|a|one) (?:days|weeks|months|"
+     r"week|month)(?:(?: later| on| now)(?: and)?| and)(?: still)? (?:no|nothing|not|zero)\b"
+     r"(?! (?:problem|worries|rush|hurry|charge))"),
+    # "nobody at your company seems to care", but not "no one answered the door".
+    ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ ){0,4}?(?:answers|answered|replies|replied|responds|"
      r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|"
      r"bothered|bothers|reads|read|listens|listen|understands|knows|can help|could help|will help|"
-     r"seems to care|is able to help)\b|"
+     r"seems to care|is able to help)\b(?! (?:the |my |our )?(?:door|doorbell|bell|buzzer|intercom|gate))|"
      r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|"
      r"\b(?:no|zero|not a single|not one) (?:reply|replies|response|responses|answer|answers|update|updates|"
      r"call back|callback|email back)\b|\b(?:is|are) (?:no one|nobody) (?:helping|listening|responding|"
@@ -77,13 +84,26 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
      r"pissed)\b|\b(?:dont|doesnt|do not|does not) (?:even |really )?care\b|\bi swear\b|"
-     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|\bi am done\b|\bim done\b|"
+     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|"
+     # "I'm done." is anger, "I'm done, thanks that's everything" is a goodbye.
+     r"\bi(?: a)?m done\b(?! (?:thanks|thank|that|for now|here|now|shopping|ordering|cheers|bye))|"
+     r"\btired of (?:it|this|that|\w+ing|the|your|you|all)\b|"
+     r"\bgetting (?:really |very |so |quite |beyond )?(?:frustrating|annoying|ridiculous|silly|old|tiresome|"
+     r"tedious|exhausting|out of hand|beyond a joke|absurd)\b|\bthis is (?:insane|crazy|madness|nuts)\b|"
      r"\b(?:absolute|complete|total|utter) (?:disaster|farce|mess|shambles|joke|fiasco|nightmare|failure)\b|"
      r"\bdisaster\w*\b|\bappalling\b|\batrocious\b|\babysmal\b|\bhorrendous\b|\bdiabolical\b|"
      r"\bshocking (?:service|experience|company)\b|\bterrible (?:service|experience|company|support)\b|"
      r"\bend of my (?:rope|tether)\b|\bwits end\b|\b(?:so|completely|totally|absolutely|just) done with\b|"
      r"\bhad it with\b|\bcant take (?:it|this|any ?more)\b|\bwast(?:e|es|ing|ed) (?:of )?(?:my|our) "
      r"(?:time|money|day|evening|life)\b"),
+    # How hard it is to get anything done: "I can't believe how hard it is to get a refund".
+    ("effort", 0.5, r"\bhow (?:hard|difficult|complicated) it is to\b|\bcant believe (?:how|that|this|you|it|"
+     r"what|i have|ive|its)\b|\bwhy is (?:it|this) so (?:hard|difficult)\b|\bshouldnt be (?:this|so) "
+     r"(?:hard|difficult)\b|\bimpossible to (?:get|reach|speak|talk|contact)\b"),
+    # Mild on their own; they add to other cues ("three weeks and no refund. not happy.").
+    ("displeasure", 0.3, r"\bnot (?:happy|impressed|pleased|satisfied|good enough|acceptable)\b|\bunhappy\b|"
+     r"\bkeeps? happening\b|\bhappened again\b|\bhappens (?:every|all the) time\b|\bsame (?:thing|problem|"
+     r"issue) again\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
      r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bthis instant\b"),
     # Urgency alone is not frustration ("is a person there right now?"); next to other cues it adds.
@@ -110,6 +130,13 @@ _CUES: tuple[tuple[str, float, str], ...] = (
 _HEDGE = re.compile(
     r"\b(?:a bit|a little|slightly|somewhat|kind of|kinda|no big deal|no rush|not a big (?:deal|issue)|minor|"
     r"just letting you know|no worries)\b"
+)
+# Figures of speech VADER reads as violence or death: masked before it scores the message.
+_IDIOMS = re.compile(
+    r"\b(?:could|would|i ?d|i'd) (?:\w+ )?kill for\b|\bkill(?:ing|s|ed)? it\b|\bdying (?:to|for)\b|"
+    r"\bto die for\b|\bkiller\b|\bdead (?:battery|pixels?|links?|easy|simple|zone)\b|\bsuicide squad\b|"
+    r"\bdrop dead gorgeous\b",
+    re.IGNORECASE,
 )
 _HIGH_SEVERITY = frozenset({"profanity", "insult"})
 _MASKED_SWEAR = re.compile(r"\b[fs][*#@$!%]{2,}\w*|\b(?:f|sh)[*#@]+[kt]\b|[@#$%&*!]{4,}", re.IGNORECASE)
@@ -155,6 +182,7 @@ class FrustrationGuardrail:
         cues = [(group, weight, re.compile(p)) for group, weight, p in _CUES]
         cues += [("tenant", w, re.compile(p)) for p, w in params.extra_cues.items()]
         self._cues = cues
+        self._crisis = crisis_topics()
 
     def message_score(self, text: str) -> tuple[float, list[str]]:
         """The newest message's frustration in [0, 1] and the cue groups that fired.
@@ -171,7 +199,7 @@ class FrustrationGuardrail:
                 evidence[group] = max(evidence.get(group, 0.0), 1 - (1 - weight) ** min(hits, 2))
         if _MASKED_SWEAR.search(text):
             evidence["profanity"] = 0.55
-        compound = self._vader.polarity_scores(text)["compound"]
+        compound = self._vader.polarity_scores(_IDIOMS.sub(" ", text))["compound"]
         if compound < 0:
             evidence["vader"] = -compound * self._params.vader_weight
         intensity, shouted = _intensity(text)
@@ -195,6 +223,13 @@ class FrustrationGuardrail:
         scores = [float(s) for s in old.get("scores", ())][-p.history :]
         complaints = int(old.get("complaints", 0))
         turns = int(old.get("turns", 0)) + 1
+
+        parts = clauses(text)
+        if any(topic.match(parts) for topic in self._crisis):
+            # Despair is not a complaint: the crisis rail hands the customer over with its
+            # own reply, and "frustrated" would misdescribe them to the agent.
+            kept = {"scores": scores, "complaints": complaints, "turns": turns}
+            return carry_on(self.name, text, reason="crisis message", state={STATE_KEY: kept})
 
         message, cues = self.message_score(text)
         message = round(message, 3)  # 1 - (1 - 0.45) must compare equal to a 0.45 threshold

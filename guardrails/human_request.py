@@ -9,7 +9,9 @@ Other senses stay quiet: "I'm human resources manager", "the agent in my order s
 
 Typos are tolerated by mapping every word within one edit of a person word ("agnet",
 "represenative", "humna", "supervsior") to it before the patterns run; the neighbour
-table is built once, so a message costs one dictionary lookup per word.
+table is built once, so a message costs one dictionary lookup per word. Long words get a
+two-edit budget against "representative" and "supervisor" ("reprasentitive"), computed
+on demand and cached.
 
 Stateless: only the newest message is judged. Annotations: ``severity``, ``kind``.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import ClassVar
 
 from pydantic import Field
@@ -120,12 +122,22 @@ _TAIL = re.compile(
 )
 _TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
 _PATTERNS = {
-    "talk": re.compile(rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"),
+    "talk": re.compile(
+        rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
+        # a wish to deal with a person: "I'd rather deal with a person than a bot"
+        r"|\b(?:rather|prefer|want to|need to|like to|let me|can i|could i|may i|wish to)(?: just)? "
+        rf"(?:deal|work|sort|discuss|handle|resolve|go through)(?: \w+){{0,2}}? (?:with|to) (?:\w+ ){{0,3}}?"
+        rf"(?:{_TARGET}|someone)\b"
+    ),
     "transfer": re.compile(
-        rf"\b(?:transfer|connect|escalate|forward|pass|redirect) (?:me|us|this|my \w+|it) (?:\w+ ){{0,2}}?"
+        r"\b(?:transfer|connect|escalate|forward|pass|redirect|switch) (?:me|us|this|my \w+|it) "
+        r"(?:\w+ ){0,2}?"
         # "(put me through) to one of your staff"
         rf"(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
+        # no object, as a request: "transfer to live support" (not "a bank transfer to the agent")
+        r"|(?:^|\b(?:please|pls|can you|could you|just|now|ok|okay) )"
+        rf"(?:transfer|connect|escalate|forward|redirect|switch) (?:over )?to (?:\w+ ){{0,2}}?{_TARGET}\b"
         rf"|\b(?:be|get|getting) (?:transferred|connected|escalated|passed|put through) to (?:\w+ ){{0,2}}?"
         rf"(?:{_TARGET}|someone)\b"
     ),
@@ -133,19 +145,25 @@ _PATTERNS = {
         r"\b(?:want|need|get|give|gimme|have|bring|fetch|request|requesting|prefer|demand|like|ask for"
         rf"|asking for) (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
         r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
-        rf"|\bis there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
+        rf"|\b(?:is|are) there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,3}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
         # "put a human on", "get someone on the line"
         r"|\b(?:put|get|bring) (?:me |us )?(?:a |an |the |your |some )?(?:real |live |actual )?"
         rf"(?:{_TARGET}|someone)"
-        r" on(?:$| (?:the line|the phone|the chat|this|here|now|please|pls|asap)\b)"
+        r" on(?:$| (?:the line|the phone|the chat|the talk|the call|this|here|now|please|pls|asap)\b)"
         # "ring me back with a real person", "a call back from an advisor"
         r"|\b(?:call|ring|phone|callback|call back|ring back) (?:me |us )?(?:back )?(?:with|from|by) "
         rf"(?:\w+ ){{0,2}}?{_TARGET}\b"
         # "any humans around?", "is someone there"
         rf"|\b(?:any|anyone|someone) (?:real |live |actual )?(?:{_TARGET} )?"
-        r"(?:around|about|there|here|online)\b"
+        # ... at the end or asked for: not "someone here is having a stroke"
+        r"(?:around|about|there|here|online|available|free)(?: *$| (?:to|who|that|please|pls|now|at all|"
+        r"for me|with me|i can|today)\b)"
+        rf"|\b(?:any|a|an) (?:real |live |actual )?{_TARGET} (?:available|free|around|online)\b"
+        # "bring in a supervisor", "loop in a manager"
+        r"|\b(?:bring|call|get|loop|pull|put) (?:in|over) (?:a |an |the |your |some )?"
+        rf"(?:real |live |actual )?{_TARGET}\b"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,2}}?take (?:over|this)\b"
         # "can a human look at my case", "could a person please check this"
         r"|\b(?:can|could|would|will|may) (?:a |an |one of your |your |some )?(?:real |live |actual )?"
@@ -170,6 +188,34 @@ def _canonical() -> dict[str, str]:
             if typo not in _REAL_WORDS:
                 table.setdefault(typo, canon)
     return table
+
+
+# Long person words are misspelt further than one edit ("reprasentitive", "supervisoor"):
+# words of nine letters or more are compared to them with a two-edit budget.
+_LONG_WORDS = {"representative": "rep", "representatives": "rep", "supervisor": "manager"}
+_LONG_MIN = 9
+
+
+@lru_cache(maxsize=4096)
+def _near_long(word: str) -> str | None:
+    for target, canon in _LONG_WORDS.items():
+        if word[0] == target[0] and _distance(word, target, limit=2) <= 2:
+            return canon
+    return None
+
+
+def _distance(a: str, b: str, *, limit: int) -> int:
+    """Levenshtein distance, giving up (returning ``limit + 1``) once it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        if min(row) > limit:
+            return limit + 1
+    return row[-1]
 
 
 def _edits1(word: str) -> Iterable[str]:
@@ -242,8 +288,14 @@ class HumanRequestGuardrail:
                 return "standalone"
         return None
 
+    def _word(self, word: str) -> str:
+        hit = self._table.get(word)
+        if hit is None and self._params.typo_tolerance and len(word) >= _LONG_MIN:
+            hit = _near_long(word)
+        return hit or word
+
     def _canon(self, text: str) -> str:
-        canon = " ".join(self._table.get(w, w) for w in words(text))
+        canon = " ".join(self._word(w) for w in words(text))
         for pattern, replacement in _FOLD:
             canon = pattern.sub(replacement, canon)
         return canon

@@ -13,6 +13,14 @@ Rule syntax, used by the YAML lexicons and by tenant params::
     "suicid*"            ``*`` matches any word that starts with the prefix (not stemmed)
     "~ life end"         the leading ``~`` makes the terms order-free: all of them within
                          ``window`` words of the first one ("my life, I want to end it")
+    "go_on"              ``_`` joins words that must be next to each other, no gap; an
+                         alternative may be such a run ("forever|for_good")
+    "stop $|now"         ``$`` is the end of the clause: "want it all to stop $" fires on
+                         "I just want it all to stop." but not on "... to stop charging me"
+    "@intent @ending"    a frame: ``@name`` is replaced by every entry of the lexicon's
+                         ``sets`` (an entry may be several words), so one line composes a
+                         family of phrases ("want to" x "end it all", "ready to" x "say
+                         goodbye to this world", ...) instead of listing sentences
 
 Matching is done per clause (split on sentence punctuation and "but"), so a rule never
 spans two sentences, and a negator ("not", "never", "don't" ...) in the three words
@@ -22,9 +30,11 @@ before a match cancels it when the lexicon is negation-sensitive.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -119,6 +129,8 @@ def clauses(text: str) -> list[Clause]:
 class Term:
     stems: frozenset[str]
     prefixes: tuple[str, ...]
+    end: bool = False  # ``$``: the clause ends here
+    tight: bool = False  # joined to the term before with ``_``: no words between
 
     def at(self, clause: Clause, i: int) -> bool:
         return clause.stems[i] in self.stems or (
@@ -130,6 +142,16 @@ class Term:
 class Rule:
     terms: tuple[Term, ...]
     ordered: bool
+    # The stem sets a clause must meet: one per term that cannot match any other way.
+    needs: tuple[frozenset[str], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        needs = tuple(t.stems for t in self.terms if not (t.end or t.prefixes))
+        object.__setattr__(self, "needs", needs)
+
+    def possible(self, stems: AbstractSet[str]) -> bool:
+        """A cheap pre-check on the clause's set of stems: every term has a word there."""
+        return all(not need.isdisjoint(stems) for need in self.needs)
 
     def find(self, clause: Clause, span: int) -> int | None:
         """Index where the rule matches in ``clause`` (its first term), else None."""
@@ -141,9 +163,10 @@ class Rule:
             if self.ordered:
                 pos, ok = i, True
                 for term in rest:
-                    nxt = next(
-                        (j for j in range(pos + 1, min(n, pos + span + 2)) if term.at(clause, j)), None
-                    )
+                    if term.end and pos == n - 1:
+                        continue
+                    reach = pos + 2 if term.tight else pos + span + 2
+                    nxt = next((j for j in range(pos + 1, min(n, reach)) if term.at(clause, j)), None)
                     if nxt is None:
                         ok = False
                         break
@@ -161,16 +184,43 @@ def compile_rule(source: str) -> Rule:
     ordered = not source.lstrip().startswith("~")
     terms = []
     for chunk in source.lstrip("~ ").split():
-        alts = chunk.split("|")
-        terms.append(
-            Term(
-                stems=frozenset(stem(a) for a in alts if not a.endswith("*")),
-                prefixes=tuple(a[:-1] for a in alts if a.endswith("*")),
+        for k, part in enumerate(chunk.split("_")):
+            alts = [a for a in part.split("|") if a != "$"]
+            terms.append(
+                Term(
+                    stems=frozenset(stem(a) for a in alts if not a.endswith("*")),
+                    prefixes=tuple(a[:-1] for a in alts if a.endswith("*")),
+                    end=len(alts) < len(part.split("|")),
+                    tight=k > 0,
+                )
             )
-        )
-    if not terms:
+    if not terms or terms[0].end:
         raise ValueError("empty rule")
     return Rule(tuple(terms), ordered)
+
+
+_SET_REF = re.compile(r"@([a-z_]+)")
+
+
+def expand(source: str, sets: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every rule a frame stands for: each ``@name`` replaced by each entry of ``sets[name]``,
+    and each several-word alternative ("forever|for_good") made a rule of its own."""
+    ref = _SET_REF.search(source)
+    if ref is not None:
+        if ref.group(1) not in sets:
+            raise ValueError(f"unknown set @{ref.group(1)}")
+        head, tail = source[: ref.start()], source[ref.end() :]
+        return [rule for entry in sets[ref.group(1)] for rule in expand(head + entry + tail, sets)]
+    chunks = source.split()
+    for i, chunk in enumerate(chunks):
+        alts = chunk.split("|")
+        if len(alts) > 1 and any("_" in a for a in alts):
+            single = "|".join(a for a in alts if "_" not in a)
+            variants = [a for a in alts if "_" in a] + ([single] if single else [])
+            return [
+                rule for v in variants for rule in expand(" ".join((*chunks[:i], v, *chunks[i + 1 :])), sets)
+            ]
+    return [source]
 
 
 def negated(clause: Clause, start: int) -> bool:
@@ -189,45 +239,67 @@ class TopicSpec(BaseModel):
     negation: bool = False  # a negator just before a match cancels it
     max_gap: int = Field(default=2, ge=0, le=6)
     window: int = Field(default=6, ge=1, le=12)
+    # Named word groups for frames: ``@name`` in a phrase or an ``unless`` rule.
+    sets: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     phrases: tuple[str, ...]
     # Rules that, matched anywhere in a clause, rule the clause out ("life insurance").
     unless: tuple[str, ...] = ()
 
 
 class Topic:
-    """A compiled lexicon. Rules are indexed by their first term's stems so that a message
-    only tries the few rules that can start in it (a full scan costs milliseconds)."""
+    """A compiled lexicon. Each rule is indexed by the stems of its most selective term
+    (the one whose words the fewest rules share: "myself" rather than "want"), so that a
+    message only tries the few rules that can match in it (a full scan costs milliseconds)."""
 
     def __init__(self, spec: TopicSpec, rules: Sequence[Rule]) -> None:
         self.spec = spec
-        self._unless = tuple(compile_rule(u) for u in spec.unless)
+        self._unless = tuple(compile_rule(r) for u in spec.unless for r in expand(u, spec.sets))
         self._by_stem: dict[str, list[Rule]] = {}
-        self._prefixed: list[Rule] = []
+        self._prefixed: list[Rule] = []  # rules with no term that needs a given stem
+        shared = Counter(s for rule in rules for t in rule.terms for s in t.stems)
         for rule in rules:
-            if rule.terms[0].prefixes:
+            required = [t for t in rule.terms if t.stems and not (t.prefixes or t.end)]
+            if not required:
                 self._prefixed.append(rule)
-            for s in rule.terms[0].stems:
+                continue
+            key = min(required, key=lambda t: sum(shared[s] for s in t.stems))
+            for s in key.stems:
                 self._by_stem.setdefault(s, []).append(rule)
 
     def match(self, parts: Sequence[Clause]) -> bool:
         for clause in parts:
-            candidates = [r for s in set(clause.stems) for r in self._by_stem.get(s, ())]
-            if not candidates and not self._prefixed:
+            # Frames expand to a few thousand rules: only those whose every term has a word
+            # in the clause are tried word by word.
+            stems = frozenset(clause.stems)
+            candidates = [r for s in stems for r in self._by_stem.get(s, ()) if r.possible(stems)]
+            candidates += [r for r in self._prefixed if r.possible(stems)]
+            if not candidates:
                 continue
-            if any(u.find(clause, self.spec.max_gap) is not None for u in self._unless):
+            if any(u.possible(stems) and u.find(clause, self._span(u)) is not None for u in self._unless):
                 continue
-            for rule in (*candidates, *self._prefixed):
-                span = self.spec.max_gap if rule.ordered else self.spec.window
-                start = rule.find(clause, span)
+            for rule in candidates:
+                start = rule.find(clause, self._span(rule))
                 if start is not None and not (self.spec.negation and negated(clause, start)):
                     return True
         return False
 
+    def _span(self, rule: Rule) -> int:
+        return self.spec.max_gap if rule.ordered else self.spec.window
+
 
 def load_topic(path: Path, *, extra: Iterable[str] = ()) -> Topic:
     spec = TopicSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    return Topic(spec, tuple(compile_rule(p) for p in (*spec.phrases, *extra)))
+    sources = (*spec.phrases, *extra)
+    return Topic(spec, tuple(compile_rule(r) for p in sources for r in expand(p, spec.sets)))
 
 
 def available_topics() -> list[str]:
     return sorted(p.stem for p in LEXICON_DIR.glob("*.yaml"))
+
+
+@cache
+def crisis_topics() -> tuple[Topic, ...]:
+    """The default lexicons answered with a crisis reply (self-harm, medical emergency):
+    other detectors use them to stay out of a crisis turn."""
+    topics = (load_topic(LEXICON_DIR / f"{name}.yaml") for name in available_topics())
+    return tuple(t for t in topics if t.spec.reason_code is ReasonCode.CRISIS)

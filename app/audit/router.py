@@ -23,7 +23,7 @@ from app.tenants.keys import Principal
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
-def event_filter(
+async def event_filter(
     conversation_id: str | None = None,
     customer_pseudonym: str | None = None,
     guardrail: str | None = None,

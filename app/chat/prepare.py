@@ -18,15 +18,15 @@ from app.chat.redaction import as_backend_message, redact_history
 from app.chat.turn_types import PreparedTurn, TurnMeta, TurnRequest, count_outcomes
 from app.conversations import service as conversations
 from app.conversations.lookup import ConversationLookup
-from app.conversations.models import Conversation
 from app.conversations.recorder import TurnRecorder
 from app.conversations.service import Segments
-from app.conversations.vault import Vault
+from app.conversations.vault import Vault, VaultWrite
 from app.crypto import Keys, customer_pseudonym
 from app.customers.lookup import ConsentLookup
 from app.customers.turn_consent import TurnConsent, TurnConsentState, consent_escalation
 from app.db import WriteGate
 from app.errors import CandorError, NotFound
+from app.group_commit import GroupCommit
 from app.ops import metrics
 from app.tenants.policies import ActivePolicy, PolicyStore
 from escalation.queue import HANDBACK_NOTE, bot_context_notes
@@ -66,6 +66,12 @@ class TurnPreparer:
         self._policies = policies
         self._recorder = recorder
         self._vault = vault
+        # Concurrent turns' new values share a transaction (each turn still waits for its own).
+        self._vault_writes: GroupCommit[VaultWrite] = GroupCommit(
+            sessionmaker=sessionmaker,
+            gate=gate,
+            write_many=lambda session, writes: vault.save_many(session=session, writes=writes),
+        )
         self._handoff = handoff
         self._keys = keys
 
@@ -172,7 +178,8 @@ class TurnPreparer:
             # New values are stored while the bot is working, and the reply is not given
             # before they are: every later turn, on any replica, gives them the same tokens.
             prepared.storing_values = asyncio.create_task(
-                self._store_values(conversation, tokens, likely_new=is_new), name="vault-write"
+                self._vault_writes.write(VaultWrite(conversation, tokens, likely_new=is_new)),
+                name="vault-write",
             )
         # A failed guardrail may have left PII in the text: it is neither stored nor sent.
         prepared.customer_text = (
@@ -303,13 +310,6 @@ class TurnPreparer:
         else:
             prepared.own_reply = verdict.reply or messages.refused
         metrics.TURNS.labels(verdict.action.value).inc()
-
-    async def _store_values(self, conversation: Conversation, tokens: PiiTokens, *, likely_new: bool) -> None:
-        async with self._gate.writing(self._sessionmaker) as session:
-            await conversations.ensure_stored(session=session, conversation=conversation)
-            await self._vault.save_new(
-                session=session, conversation=conversation, tokens=tokens, likely_new=likely_new
-            )
 
 
 def _uses_vault(active: ActivePolicy) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +18,37 @@ from app.conversations.models import Conversation, Message
 from app.db import new_id, table_of, utcnow
 from app.errors import InvalidRequest, NotFound
 
-# Built once: constructing statements per call cost more CPU than running them.
+# Built once, in Core: constructing statements per call, and the ORM's bulk-update path,
+# cost more CPU than running them (measured: the per-conversation ORM update was the
+# largest part of a turn's transcript write).
+_CONVERSATIONS = table_of(Conversation)
 _INSERT_MESSAGE = insert(table_of(Message))
 _INSERT_IF_ABSENT = {
-    "sqlite": sqlite_insert(table_of(Conversation)).on_conflict_do_nothing(index_elements=["id"]),
-    "postgresql": postgresql_insert(table_of(Conversation)).on_conflict_do_nothing(index_elements=["id"]),
+    "sqlite": sqlite_insert(_CONVERSATIONS).on_conflict_do_nothing(index_elements=["id"]),
+    "postgresql": postgresql_insert(_CONVERSATIONS).on_conflict_do_nothing(index_elements=["id"]),
 }
+# The same insert, telling which rows it stored (a racing request may have stored one).
+_INSERT_IF_ABSENT_RETURNING = {
+    name: statement.returning(_CONVERSATIONS.c.id) for name, statement in _INSERT_IF_ABSENT.items()
+}
+# Sequence numbers are taken atomically in the database (next_seq + count ... RETURNING),
+# so turns racing in one conversation cannot collide.
+_ADVANCE = (
+    _CONVERSATIONS.update()
+    .where(
+        _CONVERSATIONS.c.id == bindparam("b_id"),
+        _CONVERSATIONS.c.tenant_id == bindparam("b_tenant_id"),
+    )
+    .values(
+        next_seq=_CONVERSATIONS.c.next_seq + bindparam("b_count"),
+        ai_turns=_CONVERSATIONS.c.ai_turns + bindparam("b_ai_turns"),
+        updated_at=bindparam("b_now"),
+    )
+    .returning(_CONVERSATIONS.c.next_seq)
+)
+_ADVANCE_WITH_STATE = _ADVANCE.values(
+    guardrail_state=bindparam("b_state", type_=_CONVERSATIONS.c.guardrail_state.type)
+)
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -105,42 +131,34 @@ class TurnWrite:
 
 async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> dict[str, int]:
     """Stores turns in the caller's transaction with few statements: one insert for the
-    conversations they start, one counter update per conversation (sequence numbers are
-    taken atomically, so turns racing in one conversation cannot collide), one insert for
-    all their messages. Returns, per conversation stored, the sequence number of its last
-    message; a conversation that turned out to belong to another tenant (a racing request
-    took the id) is missing from it, and its turns are not stored."""
-    started = {turn.conversation.id: turn.conversation for turn in turns if turn.is_new}
-    if started:
-        await session.execute(
-            _INSERT_IF_ABSENT[session.get_bind().dialect.name],
-            [_conversation_row(conversation) for conversation in started.values()],
-        )
+    conversations they start (counters included), one counter update per conversation
+    stored before, one insert for all their messages. Returns, per conversation stored,
+    the sequence number of its last message; a conversation that turned out to belong to
+    another tenant (a racing request took the id) is missing from it, and its turns are
+    not stored."""
     by_conversation: dict[str, list[TurnWrite]] = {}
     for turn in turns:
         by_conversation.setdefault(turn.conversation.id, []).append(turn)
     now = utcnow()
+    # Conversations these turns start are inserted with their counters already moved; only
+    # those a racing request stored first (and those stored before) need the update.
+    started = [group for group in by_conversation.values() if any(turn.is_new for turn in group)]
+    inserted: set[str] = set()
+    if started:
+        result = await session.execute(
+            _INSERT_IF_ABSENT_RETURNING[session.get_bind().dialect.name],
+            [_conversation_row(group[0].conversation, turns=group, now=now) for group in started],
+        )
+        inserted = set(result.scalars())
     rows: list[dict[str, Any]] = []
     last_seq: dict[str, int] = {}
     for conversation_id, group in by_conversation.items():
         conversation = group[0].conversation
         count = sum(len(turn.entries) for turn in group)
-        values: dict[str, Any] = {"next_seq": Conversation.next_seq + count, "updated_at": now}
-        ai_turns = sum(turn.ai_turn for turn in group)
-        if ai_turns:
-            values["ai_turns"] = Conversation.ai_turns + ai_turns
-        states = [turn.guardrail_state for turn in group if turn.guardrail_state is not None]
-        if states:
-            values["guardrail_state"] = states[-1]
-        end = (
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.tenant_id == conversation.tenant_id)
-                .values(**values)
-                .returning(Conversation.next_seq)
-                .execution_options(synchronize_session=False)
-            )
-        ).scalar_one_or_none()
+        if conversation_id in inserted:
+            end: int | None = 1 + count
+        else:
+            end = await _advance(session, conversation, group, count=count, now=now)
         if end is None:
             continue
         last_seq[conversation_id] = end - 1
@@ -163,26 +181,63 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
     return last_seq
 
 
+async def _advance(
+    session: AsyncSession,
+    conversation: Conversation,
+    group: Sequence[TurnWrite],
+    *,
+    count: int,
+    now: datetime,
+) -> int | None:
+    """Moves a stored conversation's counters past ``count`` new messages; returns its new
+    ``next_seq``, or None when the id belongs to another tenant."""
+    states = [turn.guardrail_state for turn in group if turn.guardrail_state is not None]
+    parameters: dict[str, Any] = {
+        "b_id": conversation.id,
+        "b_tenant_id": conversation.tenant_id,
+        "b_count": count,
+        "b_ai_turns": sum(turn.ai_turn for turn in group),
+        "b_now": now,
+    }
+    statement = _ADVANCE
+    if states:
+        statement, parameters["b_state"] = _ADVANCE_WITH_STATE, states[-1]
+    end: int | None = (await session.execute(statement, parameters)).scalar_one_or_none()
+    return end
+
+
 async def ensure_stored(*, session: AsyncSession, conversation: Conversation) -> None:
     """Inserts a conversation started this turn, unless a racing request already did."""
-    statement = _INSERT_IF_ABSENT[session.get_bind().dialect.name]
-    await session.execute(statement, [_conversation_row(conversation)])
+    await ensure_stored_many(session=session, conversations=[conversation])
 
 
-def _conversation_row(conversation: Conversation) -> dict[str, Any]:
+async def ensure_stored_many(*, session: AsyncSession, conversations: Sequence[Conversation]) -> None:
+    """``ensure_stored`` for several conversations, in one statement."""
     now = utcnow()
+    unique = {conversation.id: conversation for conversation in conversations}
+    await session.execute(
+        _INSERT_IF_ABSENT[session.get_bind().dialect.name],
+        [_conversation_row(conversation, turns=(), now=now) for conversation in unique.values()],
+    )
+
+
+def _conversation_row(
+    conversation: Conversation, *, turns: Sequence[TurnWrite], now: datetime
+) -> dict[str, Any]:
+    """A new conversation's row, with ``turns`` (its first ones) already counted."""
+    states = [turn.guardrail_state for turn in turns if turn.guardrail_state is not None]
     return {
         "id": conversation.id,
         "tenant_id": conversation.tenant_id,
         "customer_id": conversation.customer_id,
         "customer_pseudonym": conversation.customer_pseudonym,
         "mode": conversation.mode,
-        "ai_turns": 0,
-        "next_seq": 1,
+        "ai_turns": sum(turn.ai_turn for turn in turns),
+        "next_seq": 1 + sum(len(turn.entries) for turn in turns),
         "channel": conversation.channel,
         "locale": conversation.locale,
         "region": conversation.region,
-        "guardrail_state": {},
+        "guardrail_state": states[-1] if states else {},
         "created_at": now,
         "updated_at": now,
     }

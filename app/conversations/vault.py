@@ -9,6 +9,8 @@ row or conversation does not decrypt. Anonymous customers get a key per conversa
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -18,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.vault_models import SubjectKey, VaultEntry
 from app.db import new_id, table_of, utcnow
@@ -41,6 +44,7 @@ _ENTRIES_QUERY = (
     .where(VaultEntry.conversation_id == bindparam("conversation_id"))
     .order_by(VaultEntry.id)
 )
+_INSERT_ENTRY = insert(table_of(VaultEntry))
 _INSERT_KEY = {
     "sqlite": sqlite_insert(table_of(SubjectKey)).on_conflict_do_nothing(
         index_elements=["tenant_id", "subject"]
@@ -49,6 +53,16 @@ _INSERT_KEY = {
         index_elements=["tenant_id", "subject"]
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class VaultWrite:
+    """One turn's newly issued tokens for a conversation (which may not be stored yet).
+    ``likely_new``: the conversation started this turn (a hint that saves a lookup)."""
+
+    conversation: Conversation
+    tokens: PiiTokens
+    likely_new: bool = False
 
 
 def subject_of(conversation: Conversation) -> str:
@@ -71,42 +85,45 @@ class Vault:
             entries.append((token, entity_type, value.decode()))
         return PiiTokens(entries)
 
-    async def save_new(
-        self,
-        *,
-        session: AsyncSession,
-        conversation: Conversation,
-        tokens: PiiTokens,
-        likely_new: bool = False,
-    ) -> int:
-        """Stores the entries issued this turn; the conversation row must exist.
-        ``likely_new``: the conversation started this turn (a hint that saves a lookup)."""
-        new = tokens.new_entries()
-        if not new:
+    async def save_many(self, *, session: AsyncSession, writes: Sequence[VaultWrite]) -> int:
+        """Stores the entries each write's turn issued, in the caller's transaction, with
+        the conversations they belong to (inserted unless stored already); returns how many
+        entries were stored. Writes of many turns share one insert of all their entries."""
+        writes = [write for write in writes if write.tokens.new_entries()]
+        if not writes:
             return 0
-        key_id, key = await self._subject_key(
-            session=session,
-            conversation=conversation,
-            likely_new=likely_new and not conversation.customer_pseudonym,
+        await conversations.ensure_stored_many(
+            session=session, conversations=[write.conversation for write in writes]
         )
-        cipher = AESGCM(key)
+        keys: dict[tuple[str, str], tuple[str, AESGCM]] = {}
         now = utcnow()
         rows = []
-        for token, entity_type, value in new:
-            nonce = os.urandom(_NONCE)
-            ciphertext = nonce + cipher.encrypt(nonce, value.encode(), _aad(conversation.id, token))
-            rows.append(
-                {
-                    "tenant_id": conversation.tenant_id,
-                    "conversation_id": conversation.id,
-                    "subject_key_id": key_id,
-                    "token": token,
-                    "entity_type": entity_type,
-                    "ciphertext": ciphertext,
-                    "created_at": now,
-                }
-            )
-        await session.execute(insert(table_of(VaultEntry)), rows)
+        for write in writes:
+            conversation = write.conversation
+            subject = (conversation.tenant_id, subject_of(conversation))
+            if subject not in keys:
+                key_id, key = await self._subject_key(
+                    session=session,
+                    conversation=conversation,
+                    likely_new=write.likely_new and not conversation.customer_pseudonym,
+                )
+                keys[subject] = key_id, AESGCM(key)
+            key_id, cipher = keys[subject]
+            for token, entity_type, value in write.tokens.new_entries():
+                nonce = os.urandom(_NONCE)
+                ciphertext = nonce + cipher.encrypt(nonce, value.encode(), _aad(conversation.id, token))
+                rows.append(
+                    {
+                        "tenant_id": conversation.tenant_id,
+                        "conversation_id": conversation.id,
+                        "subject_key_id": key_id,
+                        "token": token,
+                        "entity_type": entity_type,
+                        "ciphertext": ciphertext,
+                        "created_at": now,
+                    }
+                )
+        await session.execute(_INSERT_ENTRY, rows)
         return len(rows)
 
     async def _subject_key(

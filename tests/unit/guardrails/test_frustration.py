@@ -133,3 +133,60 @@ async def test_a_tenant_cue_adds_evidence(resources: Resources) -> None:
     rail = FrustrationGuardrail(params=FrustrationParams(extra_cues={r"\bmeh\b": 0.6}), resources=resources)
 
     assert (await rail.check("meh", ctx())).action is Action.ESCALATE
+
+
+# ---- customer-service complaint cues as patterns (written apart from the bench sets) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I've been on hold for 45 minutes and nobody has picked up", id="on-hold-minutes"),
+        pytest.param("two weeks and still no refund, this is getting ridiculous", id="weeks-and-no"),
+        pytest.param("I'm sick of chasing you for my money", id="sick-of-chasing"),
+        pytest.param("why is it so hard to cancel a subscription", id="why-so-hard"),
+        pytest.param("nobody in your billing team seems to care", id="nobody-cares"),
+        pytest.param("I'm tired of explaining the same thing", id="tired-of"),
+        pytest.param("a month later and nothing has arrived", id="month-later-nothing"),
+        pytest.param("this keeps happening and I'm fed up", id="keeps-happening"),
+        pytest.param("I can't believe I have to ask again", id="cant-believe"),
+        pytest.param("it's impossible to reach anyone at your company", id="impossible-to-reach"),
+        pytest.param("been on hold an hour, this is insane", id="insane"),
+    ],
+)
+async def test_complaint_cues_escalate(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I could kill for a coffee right now, anyway where's my order?", id="kill-for-coffee"),
+        pytest.param("I'm done, thanks that's everything", id="done-thanks"),
+        pytest.param("no one answered the door so the courier left a note", id="no-one-answered-door"),
+        pytest.param("nobody was home when it came, can you redeliver?", id="nobody-home"),
+        pytest.param("this deal is to die for", id="to-die-for"),
+        pytest.param("the battery is dead, can I get a replacement?", id="dead-battery"),
+        pytest.param("it's a bit frustrating but no worries", id="hedged"),
+        pytest.param("can you check the status please? It's been a few days", id="polite-chase"),
+        pytest.param("I'm dying to try the new flavour", id="dying-to"),
+        pytest.param("you guys are killing it with the new app", id="killing-it"),
+    ],
+)
+async def test_idioms_and_polite_messages_stay_calm(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I hate myself and want to die", id="self-harm"),
+        pytest.param("nobody would care if I lived or died", id="nobody-would-care"),
+        pytest.param("I have crushing chest pain and my arm is numb", id="medical"),
+    ],
+)
+async def test_a_crisis_is_left_to_the_crisis_rail(rail: FrustrationGuardrail, text: str) -> None:
+    decision = await rail.check(text, ctx({"frustration": {"scores": [0.2], "complaints": 1, "turns": 1}}))
+
+    assert decision.action is Action.ALLOW
+    assert decision.annotations["state"]["frustration"]["complaints"] == 1

@@ -129,3 +129,47 @@ async def test_typo_tolerance_can_be_switched_off(resources: Resources) -> None:
 def test_a_bad_regex_fails_the_policy_not_a_turn() -> None:
     with pytest.raises(ValidationError):
         HumanRequestParams(extra_patterns=("(",))
+
+
+# ---- generalisation by structure (written apart from the bench sets) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'd prefer to speak with a human please", id="prefer-speak"),
+        pytest.param("can you switch me over to a real agent", id="switch-me-over"),
+        pytest.param("put a supervisor on the chat", id="put-on-chat"),
+        pytest.param("any agents available right now?", id="any-agents-available"),
+        pytest.param("Is there a manager I can talk to?", id="manager-i-can-talk-to"),
+        pytest.param("I'd rather work this out with a person than a machine", id="rather-work-out"),
+        pytest.param("supervisr please", id="typo-standalone"),
+        pytest.param("connect to customer service", id="objectless-connect"),
+        pytest.param("I want to speak to a reprasentative", id="typo-one-edit"),
+        pytest.param("reprisentitive now", id="typo-two-edits"),
+        pytest.param("supervisoor now please", id="typo-long-word"),
+        pytest.param("loop in a manager please", id="loop-in"),
+        pytest.param("are there any humans working today?", id="are-there-humans"),
+    ],
+)
+async def test_requests_generalise_by_structure(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'm a human resources manager and need an invoice", id="hr-manager"),
+        pytest.param("my travel agent booked this for me", id="travel-agent"),
+        pytest.param("I spoke to a person at the store yesterday", id="past-conversation"),
+        pytest.param("no need for a human, the bot is fine", id="negated-need"),
+        pytest.param("someone here is having a stroke", id="someone-here-emergency"),
+        pytest.param("is there a person who can sign for it", id="recipient"),
+        pytest.param("my supervisor approved the purchase", id="my-supervisor"),
+        pytest.param("the representative's name on my receipt is wrong", id="rep-on-receipt"),
+        pytest.param("I made a bank transfer to the estate agent", id="bank-transfer"),
+        pytest.param("representation of the colours is off in the photos", id="representation"),
+    ],
+)
+async def test_structural_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
