@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
 from app.backends.base import BackendDelta, BackendError, BackendReply, BackendRequest, BotBackend
 from app.backends.demo import DemoBot
 from app.backends.openai import OpenAIBackend
@@ -26,8 +24,6 @@ __all__ = [
     "build_backend",
 ]
 
-_Transport = httpx.AsyncBaseTransport | None
-
 
 def _url(settings: Settings) -> str:
     assert settings.backend_url is not None  # Settings refuses remote kinds without a URL
@@ -38,7 +34,7 @@ def _api_key(settings: Settings) -> str | None:
     return settings.backend_api_key.get_secret_value() if settings.backend_api_key else None
 
 
-def _openai(settings: Settings, transport: _Transport) -> BotBackend:
+def _openai(settings: Settings) -> BotBackend:
     return OpenAIBackend(
         base_url=_url(settings),
         api_key=_api_key(settings),
@@ -46,11 +42,10 @@ def _openai(settings: Settings, transport: _Transport) -> BotBackend:
         timeout_s=settings.backend_timeout_s,
         connect_timeout_s=settings.backend_connect_timeout_s,
         retries=settings.backend_retries,
-        transport=transport,
     )
 
 
-def _rasa(settings: Settings, transport: _Transport) -> BotBackend:
+def _rasa(settings: Settings) -> BotBackend:
     return RasaBackend(
         base_url=_url(settings),
         api_key=_api_key(settings),
@@ -58,11 +53,10 @@ def _rasa(settings: Settings, transport: _Transport) -> BotBackend:
         timeout_s=settings.backend_timeout_s,
         connect_timeout_s=settings.backend_connect_timeout_s,
         retries=settings.backend_retries,
-        transport=transport,
     )
 
 
-def _webhook(settings: Settings, transport: _Transport) -> BotBackend:
+def _webhook(settings: Settings) -> BotBackend:
     return WebhookBackend(
         url=_url(settings),
         request_template=settings.webhook_request_template,
@@ -72,15 +66,14 @@ def _webhook(settings: Settings, transport: _Transport) -> BotBackend:
         timeout_s=settings.backend_timeout_s,
         connect_timeout_s=settings.backend_connect_timeout_s,
         retries=settings.backend_retries,
-        transport=transport,
     )
 
 
-def _demo(settings: Settings, transport: _Transport) -> BotBackend:
+def _demo(settings: Settings) -> BotBackend:
     return DemoBot()
 
 
-_FACTORIES: dict[BackendKind, Callable[[Settings, _Transport], BotBackend]] = {
+_FACTORIES: dict[BackendKind, Callable[[Settings], BotBackend]] = {
     BackendKind.OPENAI: _openai,
     BackendKind.RASA: _rasa,
     BackendKind.WEBHOOK: _webhook,
@@ -88,7 +81,7 @@ _FACTORIES: dict[BackendKind, Callable[[Settings, _Transport], BotBackend]] = {
 }
 
 
-def build_backend(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> BotBackend:
+def build_backend(settings: Settings) -> BotBackend:
     """The backend ``settings`` ask for. Build it once (in lifespan) and ``aclose`` it on
-    shutdown; ``transport`` replaces the network, for tests."""
-    return _FACTORIES[settings.resolved_backend_kind](settings, transport)
+    shutdown."""
+    return _FACTORIES[settings.resolved_backend_kind](settings)

@@ -9,8 +9,6 @@ import json
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-import httpx
-
 from app.backends.base import BackendDelta, BackendError, BackendReply, BackendRequest
 from app.backends.http import BackendHttp, bearer_headers, check_http_url
 from app.backends.sse import sse_data
@@ -38,7 +36,6 @@ class OpenAIBackend:
         connect_timeout_s: float,
         retries: int,
         backoff_s: float = 0.1,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = check_http_url(base_url).rstrip("/")
         self._model_override = model_override
@@ -48,7 +45,6 @@ class OpenAIBackend:
             retries=retries,
             headers=bearer_headers(api_key),
             backoff_s=backoff_s,
-            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -65,7 +61,7 @@ class OpenAIBackend:
         url = f"{self._base_url}/chat/completions"
         finished = False
         async with self._http.open("POST", url, body=self._body(request, stream=True)) as response:
-            async for payload in sse_data(response.aiter_lines()):
+            async for payload in sse_data(response.lines()):
                 if payload.strip() == "[DONE]":
                     return
                 delta = _parse_chunk(payload)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-import httpx
-
 from app.backends.base import BackendDelta, BackendError, BackendReply, BackendRequest
 from app.backends.http import BackendHttp, bearer_headers, check_http_url
 from app.backends.messages import last_user_text, reply_as_stream
@@ -34,7 +32,6 @@ class RasaBackend:
         connect_timeout_s: float,
         retries: int,
         backoff_s: float = 0.1,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._url = check_http_url(base_url).rstrip("/") + "/webhooks/rest/webhook"
         self._model = model
@@ -45,7 +42,6 @@ class RasaBackend:
             # Rasa's REST channel has no auth; a key is for a gateway in front of it.
             headers=bearer_headers(api_key),
             backoff_s=backoff_s,
-            transport=transport,
         )
 
     async def aclose(self) -> None:

@@ -13,8 +13,6 @@ from collections.abc import AsyncGenerator, Mapping
 from string import Template
 from typing import Any
 
-import httpx
-
 from app.backends.base import BackendDelta, BackendError, BackendReply, BackendRequest
 from app.backends.http import BackendHttp, bearer_headers, check_http_url
 from app.backends.messages import last_user_text, reply_as_stream
@@ -37,7 +35,6 @@ class WebhookBackend:
         connect_timeout_s: float,
         retries: int,
         backoff_s: float = 0.1,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._url = check_http_url(url)
         self._template = parse_template(request_template)
@@ -49,7 +46,6 @@ class WebhookBackend:
             retries=retries,
             headers=bearer_headers(api_key),
             backoff_s=backoff_s,
-            transport=transport,
         )
 
     async def aclose(self) -> None:

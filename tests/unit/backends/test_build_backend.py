@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
 
 from app.backends import DemoBot, OpenAIBackend, RasaBackend, WebhookBackend, build_backend
 from app.backends.base import BackendRequest
 from app.settings import BackendKind, Settings
+from tests.unit.backends.server import Serve, reply
 
 
 @pytest.mark.parametrize(
@@ -43,21 +41,18 @@ async def test_every_kind_has_a_backend() -> None:
         await backend.aclose()
 
 
-async def test_openai_backend_uses_key_model_and_transport_from_settings() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        seen.append(req)
-        reply = {"model": "m", "choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}]}
-        return httpx.Response(200, json=reply)
-
-    settings = Settings(backend_url="http://llm.test/v1", backend_api_key="sk-set", backend_model="pinned")
-    backend = build_backend(settings, transport=httpx.MockTransport(handler))
+async def test_openai_backend_uses_url_key_and_model_from_settings(serve: Serve) -> None:
+    answer = {"model": "m", "choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}]}
+    server = await serve(reply(json_body=answer))
+    settings = Settings(backend_url=f"{server.url}/v1", backend_api_key="sk-set", backend_model="pinned")
+    backend = build_backend(settings)
     request = BackendRequest(
         messages=[{"role": "user", "content": "hi"}], model="asked", conversation_id="c", sender="s"
     )
     assert (await backend.complete(request)).content == "Hi"
     await backend.aclose()
 
-    assert seen[0].headers["authorization"] == "Bearer sk-set"
-    assert json.loads(seen[0].content)["model"] == "pinned"
+    (sent,) = server.received
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["authorization"] == "Bearer sk-set"
+    assert sent.json()["model"] == "pinned"

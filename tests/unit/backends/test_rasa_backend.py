@@ -1,15 +1,14 @@
-"""RasaBackend against a real httpx transport that plays Rasa's REST channel."""
+"""RasaBackend against a real HTTP server on 127.0.0.1 that plays Rasa's REST channel."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import httpx
 import pytest
 
 from app.backends.base import BackendDelta, BackendError, BackendRequest
 from app.backends.rasa import RasaBackend
+from tests.unit.backends.server import Serve, Server, replies, reply
 
 SECRET = "my phone is +44 20 7946 0958"
 
@@ -23,25 +22,20 @@ def request(*messages: dict[str, Any]) -> BackendRequest:
     )
 
 
-def backend(reply: Any = (), *, status: int = 200, seen: list[httpx.Request] | None = None) -> RasaBackend:
-    def handler(req: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(req)
-        return httpx.Response(status, json=list(reply) if isinstance(reply, tuple) else reply)
-
-    return RasaBackend(
-        base_url="http://rasa.test:5005/",
+async def backend(serve: Serve, answer: Any = (), *, status: int = 200) -> tuple[RasaBackend, Server]:
+    server = await serve(reply(status, json_body=list(answer) if isinstance(answer, tuple) else answer))
+    bot = RasaBackend(
+        base_url=f"{server.url}/",
         timeout_s=5.0,
         connect_timeout_s=1.0,
         retries=1,
         backoff_s=0.0,
-        transport=httpx.MockTransport(handler),
     )
+    return bot, server
 
 
-async def test_sends_sender_and_the_latest_user_message() -> None:
-    seen: list[httpx.Request] = []
-    bot = backend([{"recipient_id": "cust-abc", "text": "Hi!"}], seen=seen)
+async def test_sends_sender_and_the_latest_user_message(serve: Serve) -> None:
+    bot, server = await backend(serve, [{"recipient_id": "cust-abc", "text": "Hi!"}])
     await bot.complete(
         request(
             {"role": "user", "content": "first"},
@@ -52,9 +46,9 @@ async def test_sends_sender_and_the_latest_user_message() -> None:
     )
     await bot.aclose()
 
-    (sent,) = seen
-    assert (sent.method, str(sent.url)) == ("POST", "http://rasa.test:5005/webhooks/rest/webhook")
-    assert json.loads(sent.content) == {"sender": "cust-abc", "message": "second"}
+    (sent,) = server.received
+    assert (sent.method, sent.path) == ("POST", "/webhooks/rest/webhook")
+    assert sent.json() == {"sender": "cust-abc", "message": "second"}
     assert "authorization" not in sent.headers
 
 
@@ -90,16 +84,20 @@ async def test_sends_sender_and_the_latest_user_message() -> None:
         pytest.param([{"recipient_id": "c", "custom": {"x": 1}}], "", id="custom-payload-only"),
     ],
 )
-async def test_renders_rasa_messages_as_one_text(messages: list[dict[str, Any]], expected: str) -> None:
-    bot = backend(messages)
-    reply = await bot.complete(request())
+async def test_renders_rasa_messages_as_one_text(
+    serve: Serve, messages: list[dict[str, Any]], expected: str
+) -> None:
+    bot, _ = await backend(serve, messages)
+    result = await bot.complete(request())
     await bot.aclose()
-    assert reply.content == expected
-    assert reply.model == "rasa"
+    assert result.content == expected
+    assert result.model == "rasa"
 
 
-async def test_streams_the_whole_reply_then_finishes() -> None:
-    bot = backend([{"recipient_id": "c", "text": "Hi!"}, {"recipient_id": "c", "text": "Bye!"}])
+async def test_streams_the_whole_reply_then_finishes(serve: Serve) -> None:
+    bot, _ = await backend(
+        serve, [{"recipient_id": "c", "text": "Hi!"}, {"recipient_id": "c", "text": "Bye!"}]
+    )
     deltas = [delta async for delta in bot.stream(request())]
     await bot.aclose()
     assert deltas == [
@@ -109,22 +107,22 @@ async def test_streams_the_whole_reply_then_finishes() -> None:
 
 
 @pytest.mark.parametrize(
-    "reply",
+    "answer",
     [
         pytest.param({"text": "not a list"}, id="object"),
         pytest.param(["just a string"], id="list-of-strings"),
     ],
 )
-async def test_rejects_replies_that_are_not_message_lists(reply: Any) -> None:
-    bot = backend(reply)
+async def test_rejects_replies_that_are_not_message_lists(serve: Serve, answer: Any) -> None:
+    bot, _ = await backend(serve, answer)
     with pytest.raises(BackendError) as caught:
         await bot.complete(request())
     await bot.aclose()
     assert caught.value.kind == "protocol"
 
 
-async def test_status_errors_do_not_carry_the_body() -> None:
-    bot = backend({"error": SECRET}, status=404)
+async def test_status_errors_do_not_carry_the_body(serve: Serve) -> None:
+    bot, _ = await backend(serve, {"error": SECRET}, status=404)
     with pytest.raises(BackendError) as caught:
         await bot.complete(request({"role": "user", "content": SECRET}))
     await bot.aclose()
@@ -132,24 +130,25 @@ async def test_status_errors_do_not_carry_the_body() -> None:
     assert SECRET not in str(caught.value)
 
 
-async def test_retries_a_5xx_then_answers() -> None:
-    replies = [httpx.Response(502), httpx.Response(200, json=[{"recipient_id": "c", "text": "Back!"}])]
+async def test_retries_a_5xx_then_answers(serve: Serve) -> None:
+    server = await serve(replies(reply(502), reply(json_body=[{"recipient_id": "c", "text": "Back!"}])))
     bot = RasaBackend(
-        base_url="http://rasa.test",
+        base_url=server.url,
         api_key="gateway-key",
         timeout_s=5.0,
         connect_timeout_s=1.0,
         retries=1,
         backoff_s=0.0,
-        transport=httpx.MockTransport(lambda req: replies.pop(0)),
     )
-    reply = await bot.complete(request())
+    reply_ = await bot.complete(request())
     await bot.aclose()
-    assert reply.content == "Back!"
-    assert replies == []
+    assert reply_.content == "Back!"
+    assert len(server.received) == 2
+    assert all(r.headers["authorization"] == "Bearer gateway-key" for r in server.received)
 
 
-async def test_models_reports_the_configured_name() -> None:
-    bot = backend()
+async def test_models_reports_the_configured_name(serve: Serve) -> None:
+    bot, server = await backend(serve)
     assert await bot.models() == ["rasa"]
     await bot.aclose()
+    assert server.received == []

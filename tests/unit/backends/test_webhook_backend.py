@@ -1,15 +1,15 @@
-"""WebhookBackend against a real httpx transport that plays an in-house bot."""
+"""WebhookBackend against a real HTTP server on 127.0.0.1 that plays an in-house bot."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from app.backends.base import BackendDelta, BackendError, BackendRequest
 from app.backends.webhook import WebhookBackend
+from tests.unit.backends.server import Serve, Server, reply
 
 DEFAULT_TEMPLATE = '{"sender": "$sender", "conversation_id": "$conversation_id", "message": "$text"}'
 
@@ -20,31 +20,26 @@ def request(text: str = "hello") -> BackendRequest:
     )
 
 
-def backend(
-    reply: Any = None,
+async def backend(
+    serve: Serve,
+    answer: Any = None,
     *,
     template: str = DEFAULT_TEMPLATE,
     reply_path: str = "reply",
     status: int = 200,
-    seen: list[httpx.Request] | None = None,
     **overrides: Any,
-) -> WebhookBackend:
-    def handler(req: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(req)
-        return httpx.Response(status, json={"reply": "ok"} if reply is None else reply)
-
+) -> tuple[WebhookBackend, Server]:
+    server = await serve(reply(status, json_body={"reply": "ok"} if answer is None else answer))
     options: dict[str, Any] = {
-        "url": "https://bot.test/hooks/candor",
+        "url": f"{server.url}/hooks/candor",
         "request_template": template,
         "reply_path": reply_path,
         "timeout_s": 5.0,
         "connect_timeout_s": 1.0,
         "retries": 0,
-        "transport": httpx.MockTransport(handler),
     }
     options.update(overrides)
-    return WebhookBackend(**options)
+    return WebhookBackend(**options), server
 
 
 @pytest.mark.parametrize(
@@ -57,27 +52,26 @@ def backend(
         pytest.param("Grüße 👋", id="unicode"),
     ],
 )
-async def test_fills_the_template_without_letting_text_escape(text: str) -> None:
-    seen: list[httpx.Request] = []
-    bot = backend(seen=seen, api_key="hook-key")
+async def test_fills_the_template_without_letting_text_escape(serve: Serve, text: str) -> None:
+    bot, server = await backend(serve, api_key="hook-key")
     await bot.complete(request(text))
     await bot.aclose()
 
-    (sent,) = seen
-    assert (sent.method, str(sent.url)) == ("POST", "https://bot.test/hooks/candor")
+    (sent,) = server.received
+    assert (sent.method, sent.path) == ("POST", "/hooks/candor")
     assert sent.headers["authorization"] == "Bearer hook-key"
-    assert json.loads(sent.content) == {"sender": "cust-abc", "conversation_id": "conv-1", "message": text}
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.json() == {"sender": "cust-abc", "conversation_id": "conv-1", "message": text}
 
 
-async def test_fills_nested_templates_and_keeps_other_values() -> None:
+async def test_fills_nested_templates_and_keeps_other_values(serve: Serve) -> None:
     template = json.dumps(
         {"user": {"id": "user-$sender"}, "events": [{"type": "text", "body": "$text"}], "n": 1, "x": "$other"}
     )
-    seen: list[httpx.Request] = []
-    bot = backend(seen=seen, template=template)
+    bot, server = await backend(serve, template=template)
     await bot.complete(request("hi"))
     await bot.aclose()
-    assert json.loads(seen[0].content) == {
+    assert server.received[0].json() == {
         "user": {"id": "user-cust-abc"},
         "events": [{"type": "text", "body": "hi"}],
         "n": 1,
@@ -86,7 +80,7 @@ async def test_fills_nested_templates_and_keeps_other_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("reply", "path", "expected"),
+    ("answer", "path", "expected"),
     [
         pytest.param({"reply": "Hello!"}, "reply", "Hello!", id="top-level"),
         pytest.param(
@@ -98,8 +92,10 @@ async def test_fills_nested_templates_and_keeps_other_values() -> None:
         pytest.param({"reply": 42}, "reply", "42", id="number"),
     ],
 )
-async def test_reads_the_reply_at_the_dotted_path(reply: Any, path: str, expected: str) -> None:
-    bot = backend(reply, reply_path=path)
+async def test_reads_the_reply_at_the_dotted_path(
+    serve: Serve, answer: Any, path: str, expected: str
+) -> None:
+    bot, _ = await backend(serve, answer, reply_path=path)
     result = await bot.complete(request())
     await bot.aclose()
     assert result.content == expected
@@ -107,7 +103,7 @@ async def test_reads_the_reply_at_the_dotted_path(reply: Any, path: str, expecte
 
 
 @pytest.mark.parametrize(
-    ("reply", "path"),
+    ("answer", "path"),
     [
         pytest.param({"answer": "Hello!"}, "reply", id="missing-key"),
         pytest.param({"data": {"messages": []}}, "data.messages.0.text", id="index-out-of-range"),
@@ -116,16 +112,18 @@ async def test_reads_the_reply_at_the_dotted_path(reply: Any, path: str, expecte
         pytest.param(["Hello!"], "reply", id="list-at-top"),
     ],
 )
-async def test_a_reply_without_text_at_the_path_is_a_protocol_error(reply: Any, path: str) -> None:
-    bot = backend(reply, reply_path=path)
+async def test_a_reply_without_text_at_the_path_is_a_protocol_error(
+    serve: Serve, answer: Any, path: str
+) -> None:
+    bot, _ = await backend(serve, answer, reply_path=path)
     with pytest.raises(BackendError) as caught:
         await bot.complete(request())
     await bot.aclose()
     assert caught.value.kind == "protocol"
 
 
-async def test_streams_one_chunk_then_finishes() -> None:
-    bot = backend({"reply": "Hello there"})
+async def test_streams_one_chunk_then_finishes(serve: Serve) -> None:
+    bot, _ = await backend(serve, {"reply": "Hello there"})
     deltas = [delta async for delta in bot.stream(request())]
     await bot.aclose()
     assert deltas == [
@@ -134,8 +132,8 @@ async def test_streams_one_chunk_then_finishes() -> None:
     ]
 
 
-async def test_status_error_is_reported_without_the_body() -> None:
-    bot = backend({"error": "you said: hello"}, status=500)
+async def test_status_error_is_reported_without_the_body(serve: Serve) -> None:
+    bot, _ = await backend(serve, {"error": "you said: hello"}, status=500)
     with pytest.raises(BackendError) as caught:
         await bot.complete(request("hello"))
     await bot.aclose()
