@@ -68,9 +68,10 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"week|month)(?:(?: later| on| now)(?: and)?| and)(?: still)? (?:no|nothing|not|zero)\b"
      r"(?! (?:problem|worries|rush|hurry|charge))"),
     # "nobody at your company seems to care", but not "no one answered the door".
-    ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ ){0,4}?(?:answers|answered|replies|replied|responds|"
-     r"responded|gets back|got back|called|calls|helps|helped|cares|is helping|picks up|picked up|"
-     r"bothered|bothers|reads|read|listens|listen|understands|knows|can help|could help|will help|"
+    ("ignored", 0.5, r"\b(?:no one|nobody|noone) (?:\w+ ){0,4}?(?:answers?|answered|reply|replies|replied|"
+     r"respond|responds|responded|gets? back|got back|call|called|calls|help|helps|helped|cares?|is helping|"
+     r"picks? up|picked up|bothered|bothers|reads|read|listens|listen|understands|knows|can help|could help|"
+     r"will help|"
      r"seems to care|is able to help)\b(?! (?:the |my |our )?(?:door|doorbell|bell|buzzer|intercom|gate))|"
      r"\bnever (?:got|heard|received|answered|replied|responded|called)(?: back)?\b|"
      r"\b(?:no|zero|not a single|not one) (?:reply|replies|response|responses|answer|answers|update|updates|"
@@ -80,7 +81,7 @@ _CUES: tuple[tuple[str, float, str], ...] = (
     ("anger", 0.55, r"\bfed up\b|\bsick (?:and tired|of)\b|\bhad enough\b|\benough is enough\b|\bfuming\b|"
      r"\bfurious\b|\blivid\b|\boutraged?\b|\bdisgust(?:ed|ing)\b|\bappalled\b|\bunacceptable\b|"
      r"\bridiculous\b|\babsurd\b|\boutrageous\b|\ba joke\b|\bpathetic\b|\buseless\b|\bhopeless\b|"
-     r"\bincompetent\b|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
+     r"\bincompeten\w*|\bnegligen\w*|\binept\w*|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
      r"pissed)\b|\b(?:dont|doesnt|do not|does not) (?:even |really )?care\b|\bi swear\b|"
@@ -93,6 +94,10 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\b(?:absolute|complete|total|utter) (?:disaster|farce|mess|shambles|joke|fiasco|nightmare|failure)\b|"
      r"\bdisaster\w*\b|\bappalling\b|\batrocious\b|\babysmal\b|\bhorrendous\b|\bdiabolical\b|"
      r"\bshocking (?:service|experience|company)\b|\bterrible (?:service|experience|company|support)\b|"
+     # "you've ruined my daughter's birthday": harm done to an occasion
+     r"\b(?:ruin|ruined|ruining|wrecked|spoiled|spoilt) (?:my|our|the|his|her|their) (?:\w+ ){0,2}?(?:day|"
+     r"birthday|holiday|christmas|weekend|wedding|plans|anniversary|evening|trip|party|surprise)\b|"
+     r"\bthanks for nothing\b|"
      r"\bend of my (?:rope|tether)\b|\bwits end\b|\b(?:so|completely|totally|absolutely|just) done with\b|"
      r"\bhad it with\b|\bcant take (?:it|this|any ?more)\b|\bwast(?:e|es|ing|ed) (?:of )?(?:my|our) "
      r"(?:time|money|day|evening|life)\b"),
@@ -105,7 +110,17 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\bkeeps? happening\b|\bhappened again\b|\bhappens (?:every|all the) time\b|\bsame (?:thing|problem|"
      r"issue) again\b"),
     ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
-     r"right now|today)\b|\bi demand\b|\bi want (?:my money|a refund) (?:back )?now\b|\bthis instant\b"),
+     r"right now|today)\b|\bi demand\b|\bthis instant\b|"
+     # "REFUND ME NOW", "i want my money back. today.", "answer the question!!"
+     r"\b(?:refund|pay|reimburse|compensate|answer|help|call) (?:me|us) (?:back )?(?:now|immediately|asap|"
+     r"right now|today|this minute)\b|\bwant (?:my money|my refund|a refund|my \w+)(?: back)? (?:now|today|"
+     r"immediately|asap|this minute|right now)\b|\b(?:just )?answer (?:the|my) (?:question|message|email)\b|"
+     r"\bjust answer\b|\bread (?:my|the) (?:message|question)\b"),
+    # "I'm not asking again", "last time I'm telling you": an ultimatum
+    ("ultimatum", 0.5, r"\b(?:not|wont|will not|never) (?:going to |gonna )?(?:ask|asking|say|saying|tell|"
+     r"telling|repeat|repeating|explain|explaining) (?:this |it |you |myself )?again\b|"
+     r"\blast time (?:im|i am|i will|ill) (?:ask|asking|tell|telling|say|saying)\b|"
+     r"\bfinal (?:warning|chance)\b"),
     # Urgency alone is not frustration ("is a person there right now?"); next to other cues it adds.
     ("urgency", 0.25, r"\bright now\b|\bimmediately\b|\basap\b"),
     ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
@@ -113,12 +128,18 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\b(?:bad|1 star|one star|negative|terrible) review\b|"
      r"\bor (?:else|i will|ill|im|i am) (?:going to |gonna )?(?:cancel\w*|leav\w*|clos\w*|report\w*|"
      r"switch\w*|tak\w*|go\w* to)\b|\bi mean it\b|\b(?:tell|telling|warn) (?:everyone|all my|"
-     r"people|my friends)\b|\blost a customer\b|\blast time i (?:order|buy|use|shop)\w*\b"),
+     r"people|my friends)\b|\blost a customer\b|\blast time i (?:ever )?(?:order|buy|use|shop)\w*\b|"
+     r"\b(?:lost|losing) (?:my|our) (?:business|custom)\b|\bnever (?:\w+ )?(?:order\w*|buy\w*|shop\w*|us\w*) "
+     r"(?:from|with) (?:you|your \w+|this \w+) again\b"),
     ("bot_failing", 0.45, r"\b(?:not|isnt|arent|you are not|youre not) (?:helping|helpful|listening|"
      r"understanding)\b|\b(?:doesnt|does not|didnt) help\b|\bno help\b|\b(?:you|bot) (?:dont|do not|"
      r"cant|cannot) (?:even )?(?:understand|listen|read|help)\b|\b(?:are you|r u) (?:even )?(?:listening|"
      r"reading|serious|kidding)\b|\bwhat is wrong with you\b|\bwhats wrong with you\b|\bpointless\b|"
-     r"\bnothing (?:\w+ )?ever (?:works?|goes right|arrives|gets done)\b|\bnever works\b"),
+     r"\bnothing (?:\w+ )?ever (?:works?|goes right|arrives|gets done)\b|\bnever works\b|"
+     # the same scripted answer again
+     r"\bsame (?:\w+ ){0,2}?(?:answers?|reply|replies|response|responses|script|message)\b|"
+     r"\bcopy (?:and )?paste\w*|"
+     r"\b(?:canned|generic|scripted) (?:answers?|repl\w+|responses?)\b"),
     # Disbelief counts only with intensity next to it: "Seriously?! AGAIN?!", not "seriously, thanks".
     ("disbelief", 0.35, r"\bseriously\b|\bnot again\b|\bagain$|\bare you kidding\b|\byou must be joking\b"),
     ("profanity", 0.55, r"\bf+u+c+k\w*|\bshit\w*|\bbullshit\b|\bdamn\w*|\bwhat the hell\b|\bthe hell\b|"
@@ -127,6 +148,18 @@ _CUES: tuple[tuple[str, float, str], ...] = (
     ("insult", 0.6, r"\bidiot\w*\b|\bstupid\b|\bmoron\w*\b|\bdumb\b|\bclowns?\b|\bimbecile\w*\b|"
      r"\bbrainless\b|\bliars?\b|\bthie(?:f|ves)\b|\bcrooks?\b|\bcriminals?\b|\bamateurs?\b|\bjokers?\b"),
 )  # fmt: skip
+# "hello??? anyone???": calling into silence, on the raw text (the marks are the cue).
+_IMPATIENT = re.compile(
+    r"\b(?:hel+o+|hey+|anyone|anybody|someone|ping|is anyone there|are you there)\b[\w ]{0,20}\?{2,}",
+    re.IGNORECASE,
+)
+# Relief, or a polite chaser: "finally yay", "... any update? thanks" (a bare "Thanks." after a
+# complaint is no softener).
+_CONTENT = re.compile(
+    r"\b(?:yay|yey|hooray|hurray|woo ?hoo)\b|\bfinally (?:here|back|arrived|in stock)\b|"
+    r"\b(?:any (?:update|news)|just checking|checking in|just chasing|just following up)\b.*"
+    r"(?:^| )(?:thanks|thank you|thx|cheers|many thanks|much appreciated)(?: so much| in advance| again)?$"
+)
 _HEDGE = re.compile(
     r"\b(?:a bit|a little|slightly|somewhat|kind of|kinda|no big deal|no rush|not a big (?:deal|issue)|minor|"
     r"just letting you know|no worries)\b"
@@ -199,6 +232,8 @@ class FrustrationGuardrail:
                 evidence[group] = max(evidence.get(group, 0.0), 1 - (1 - weight) ** min(hits, 2))
         if _MASKED_SWEAR.search(text):
             evidence["profanity"] = 0.55
+        if _IMPATIENT.search(text):
+            evidence["impatience"] = 0.45
         compound = self._vader.polarity_scores(_IDIOMS.sub(" ", text))["compound"]
         if compound < 0:
             evidence["vader"] = -compound * self._params.vader_weight
@@ -212,8 +247,9 @@ class FrustrationGuardrail:
         for weight in evidence.values():
             calm *= 1.0 - weight
         score = 1.0 - calm
-        if _HEDGE.search(joined):
-            # "a bit annoying", "no rush": the customer says themselves it is mild.
+        if _HEDGE.search(joined) or (_CONTENT.search(joined) and not _HIGH_SEVERITY.intersection(evidence)):
+            # "a bit annoying", "no rush", "finally yay", "any update? thanks": the customer
+            # says themselves it is mild.
             score *= 0.75
         return score, sorted(evidence)
 

@@ -39,9 +39,10 @@ _PERSON_WORDS = {
     "person": ("person", "persons", "peron", "perosn", "persn", "pesron", "personn"),
     "operator": ("operator", "operater", "oprator", "opperator"),
     "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
-                "supervsior", "superviser", "boss"),
+                "supervsior", "superviser", "boss", "responsible", "responsable"),
     "staff": ("staff", "employee", "employees", "advisor", "adviser", "associate", "colleague", "clerk"),
-    "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1"),
+    "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1", "sum1",
+                "som1", "sumbody", "smone"),
     "talk": ("talk", "speak", "chat", "talking", "speaking", "chatting", "tlak", "speek", "spek", "soeak",
              "speal", "tallk"),
 }  # fmt: skip
@@ -79,7 +80,10 @@ _FOLD = [
         "recipient",
     ),
     (re.compile(r"\bsomeone real\b|\breal someone\b|\b(?:real|actual|live) people\b"), "human"),
-    (re.compile(r"\b(?:customer|client) (?:service|support|care)\b|\blive (?:talk|support|help)\b"), "staff"),
+    (
+        re.compile(r"\b(?:customer|client) (?:services?|support|care)\b|\blive (?:talk|support|help)\b"),
+        "staff",
+    ),
     (re.compile(r"\b(?:member of (?:staff|your team|the team)|staff member|team member)\b"), "staff"),
     (
         re.compile(
@@ -118,15 +122,16 @@ _CLAUSE = re.compile(r"[.!?;,\n]+")
 # What may trail a bare request: "agent please about order 123".
 _TAIL = re.compile(
     r"\b(?:about|regarding|re|for|with|on) (?:my |the |an? |this )?(?:order|account|bill|refund|"
-    r"delivery|parcel|package|payment|subscription|issue|problem)\b.*$"
+    r"delivery|parcel|package|payment|subscription|issue|problem)\b(?: \S+){0,3}$"
 )
 _TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
 _PATTERNS = {
     "talk": re.compile(
         rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         # a wish to deal with a person: "I'd rather deal with a person than a bot"
-        r"|\b(?:rather|prefer|want to|need to|like to|let me|can i|could i|may i|wish to)(?: just)? "
-        rf"(?:deal|work|sort|discuss|handle|resolve|go through)(?: \w+){{0,2}}? (?:with|to) (?:\w+ ){{0,3}}?"
+        r"|\b(?:rather|prefer|want to|need to|like to|let me|can i|could i|may i|wish to)(?: to)?(?: just)? "
+        rf"(?:deal|work|sort|discuss|handle|resolve|go through|go over|talk through|explain)(?: \w+){{0,2}}? "
+        rf"(?:with|to) (?:\w+ ){{0,3}}?"
         rf"(?:{_TARGET}|someone)\b"
     ),
     "transfer": re.compile(
@@ -144,6 +149,12 @@ _PATTERNS = {
     "ask": re.compile(
         r"\b(?:want|need|get|give|gimme|have|bring|fetch|request|requesting|prefer|demand|like|ask for"
         rf"|asking for) (?:me |us )?(?:a |an |the |your |to )?(?:real |live |actual |proper )?{_TARGET}\b"
+        # "I've asked three times for a real person", "kept asking for a manager"
+        r"|\b(?:asked|asking|requested|begged|begging|ask)(?: \w+){0,3}? for (?:a |an |the |your |to )?"
+        rf"(?:real |live |actual |proper )?{_TARGET}\b"
+        # "can someone from your team give me a call back"
+        rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,4}}?(?:give|gimme) (?:me|us) a "
+        r"(?:call|ring|bell|buzz|callback)\b"
         r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
         rf"|\b(?:is|are) there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"

@@ -22,6 +22,10 @@ Rule syntax, used by the YAML lexicons and by tenant params::
                          family of phrases ("want to" x "end it all", "ready to" x "say
                          goodbye to this world", ...) instead of listing sentences
 
+A lexicon's ``typos`` lists long key words ("myself", "ambulance") whose one-edit
+misspellings ("myslef", "ambulence") are read as the word itself, except the real words
+in ``not_typos`` ("cooking" is one edit from "choking") and the lexicon's own vocabulary.
+
 Matching is done per clause (split on sentence punctuation and "but"), so a rule never
 spans two sentences, and a negator ("not", "never", "don't" ...) in the three words
 before a match cancels it when the lexicon is negation-sensitive.
@@ -36,7 +40,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,7 +82,7 @@ def stem(word: str) -> str:
         word = word[:-3] + "y"
     elif word.endswith("ing") and len(word) > 5:
         word = _undouble(word[:-3])
-    elif word.endswith("ed") and len(word) > 4:
+    elif word.endswith("ed") and len(word) > 4 and not word.endswith("eed"):  # "bleed", "need"
         word = _undouble(word[:-2])
     elif word.endswith(("sses", "shes", "ches", "xes", "zes")):
         word = word[:-2]
@@ -244,6 +248,9 @@ class TopicSpec(BaseModel):
     phrases: tuple[str, ...]
     # Rules that, matched anywhere in a clause, rule the clause out ("life insurance").
     unless: tuple[str, ...] = ()
+    # Key words read through one-edit misspellings, and real words that are not typos.
+    typos: tuple[Annotated[str, Field(pattern=r"^[a-z]{6,}$")], ...] = ()
+    not_typos: frozenset[str] = frozenset()
 
 
 class Topic:
@@ -253,6 +260,7 @@ class Topic:
 
     def __init__(self, spec: TopicSpec, rules: Sequence[Rule]) -> None:
         self.spec = spec
+        self._typos = typo_table(spec.typos, exclude=spec.not_typos | _vocabulary(rules))
         self._unless = tuple(compile_rule(r) for u in spec.unless for r in expand(u, spec.sets))
         self._by_stem: dict[str, list[Rule]] = {}
         self._prefixed: list[Rule] = []  # rules with no term that needs a given stem
@@ -268,6 +276,8 @@ class Topic:
 
     def match(self, parts: Sequence[Clause]) -> bool:
         for clause in parts:
+            if self._typos and not self._typos.keys().isdisjoint(clause.raw):
+                clause = self._corrected(clause)
             # Frames expand to a few thousand rules: only those whose every term has a word
             # in the clause are tried word by word.
             stems = frozenset(clause.stems)
@@ -283,8 +293,39 @@ class Topic:
                     return True
         return False
 
+    def _corrected(self, clause: Clause) -> Clause:
+        raw = tuple(self._typos.get(w, w) for w in clause.raw)
+        return Clause(raw, tuple(stem(w) for w in raw))
+
     def _span(self, rule: Rule) -> int:
         return self.spec.max_gap if rule.ordered else self.spec.window
+
+
+def _vocabulary(rules: Iterable[Rule]) -> frozenset[str]:
+    return frozenset(s for rule in rules for t in rule.terms for s in t.stems)
+
+
+def typo_table(words_: Iterable[str], *, exclude: AbstractSet[str]) -> dict[str, str]:
+    """Every one-edit misspelling (a letter dropped, doubled, swapped, changed or added) of
+    each word, mapped to it; a misspelling that is a word in ``exclude`` (or whose stem is)
+    stays itself."""
+    table: dict[str, str] = {}
+    for word in words_:
+        for typo in edits1(word):
+            if typo != word and typo not in exclude and stem(typo) not in exclude:
+                table.setdefault(typo, word)
+    return table
+
+
+def edits1(word: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in letters),
+        *(a + c + b for a, b in splits for c in letters),
+    }
 
 
 def load_topic(path: Path, *, extra: Iterable[str] = ()) -> Topic:

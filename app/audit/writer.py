@@ -59,6 +59,10 @@ class Background(Protocol):
 class Spooled:
     event: dict[str, Any]
     segment: Segment | None
+    # The database may have this event already: it was replayed from a spool, or an
+    # attempt to write it failed (perhaps after its commit). Fresh events cannot be there
+    # yet (new ids), so their batches skip the lookup.
+    maybe_stored: bool = False
 
 
 async def lock_head(session: AsyncSession, tenant_id: str) -> tuple[int, str]:
@@ -90,8 +94,11 @@ async def move_head(session: AsyncSession, tenant_id: str, seq: int, head_hash: 
     )
 
 
-async def store_chained(session: AsyncSession, events: Sequence[dict[str, Any]]) -> int:
-    """Chains and inserts events (in the caller's transaction); returns how many were new."""
+async def store_chained(
+    session: AsyncSession, events: Sequence[dict[str, Any]], *, maybe_stored: bool = True
+) -> int:
+    """Chains and inserts events (in the caller's transaction); returns how many were new.
+    ``maybe_stored=False``: the caller knows none of them can be stored yet."""
     by_tenant: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
         event.setdefault("event_uid", uuid.uuid4().hex)
@@ -99,10 +106,11 @@ async def store_chained(session: AsyncSession, events: Sequence[dict[str, Any]])
     # Heads are locked in one order by every writer, so two replicas cannot deadlock;
     # once they are locked, nobody else can be storing these tenants' events.
     heads = {tenant_id: await lock_head(session, tenant_id) for tenant_id in sorted(by_tenant)}
-    uids = [event["event_uid"] for event in events]
-    stored = set(
-        (await session.scalars(select(_EVENTS.c.event_uid).where(_EVENTS.c.event_uid.in_(uids)))).all()
-    )
+    stored: set[str] = set()
+    if maybe_stored:
+        uids = [event["event_uid"] for event in events]
+        query = select(_EVENTS.c.event_uid).where(_EVENTS.c.event_uid.in_(uids))
+        stored = set((await session.scalars(query)).all())
     rows: list[dict[str, Any]] = []
     for tenant_id, (seq, head) in heads.items():
         fresh = []
@@ -129,7 +137,10 @@ class _Batches(BatchWriter[Spooled]):
         self.store_ok = True
 
     async def write_batch(self, session: AsyncSession, batch: Sequence[Spooled]) -> None:
-        await store_chained(session, [item.event for item in batch])
+        maybe_stored = any(item.maybe_stored for item in batch)
+        for item in batch:  # should this attempt fail, even after its commit, a retry checks
+            item.maybe_stored = True
+        await store_chained(session, [item.event for item in batch], maybe_stored=maybe_stored)
 
     def on_written(self, batch: Sequence[Spooled]) -> None:
         self.store_ok = True
@@ -197,7 +208,7 @@ class AuditWriter:
         if self._spool is not None:
             self._spool.open()
             for segment, events in self._spool.adopt_orphans():
-                self._batches.submit(Spooled(event, segment) for event in events)
+                self._batches.submit(Spooled(event, segment, maybe_stored=True) for event in events)
                 replayed += len(events)
                 if not events:
                     self._spool.release(segment, 0)

@@ -190,3 +190,49 @@ async def test_a_crisis_is_left_to_the_crisis_rail(rail: FrustrationGuardrail, t
 
     assert decision.action is Action.ALLOW
     assert decision.annotations["state"]["frustration"]["complaints"] == 1
+
+
+# ---- cue families added from v6's misses (examples written here) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an imperative at the bot, shouted or with "now"/"today"
+        pytest.param("PAY ME BACK NOW", id="pay-me-back-now"),
+        pytest.param("I want my deposit back today", id="want-back-today"),
+        pytest.param("just answer my question!!", id="answer-my-question"),
+        # nobody, in the base form
+        pytest.param("why does no one ever call back", id="no-one-call-back"),
+        # calling into silence
+        pytest.param("hellooo?? is anyone there???", id="hello-anyone"),
+        # the same scripted answer
+        pytest.param("you keep giving me the same canned response", id="canned-response"),
+        pytest.param("stop with the copy and paste replies", id="copy-paste"),
+        # harm done to an occasion
+        pytest.param("you've spoiled our anniversary", id="spoiled-anniversary"),
+        # leaving
+        pytest.param("that's the last time I ever shop with you", id="last-time-ever"),
+        pytest.param("you've lost my business", id="lost-my-business"),
+        # an ultimatum
+        pytest.param("I won't explain this again. Fix it.", id="wont-explain-again"),
+        # abstract nouns of blame
+        pytest.param("the negligence here is staggering", id="negligence"),
+    ],
+)
+async def test_v6_cue_families_escalate(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("waited ages for the restock, finally here, yay", id="relief-after-waiting"),
+        pytest.param("still waiting on the refund, any news? thanks", id="polite-chaser"),
+        pytest.param("is this an automated reply?", id="automated-question"),
+        pytest.param("is the answer the same for UK orders?", id="same-answer-question"),
+        pytest.param("hello? do you ship to Ireland?", id="single-question-mark"),
+    ],
+)
+async def test_v6_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW

@@ -173,3 +173,42 @@ async def test_requests_generalise_by_structure(resources: Resources, text: str)
 )
 async def test_structural_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+# ---- structures added from v6's misses (examples written here) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "customer services" (plural) folds like "customer service"
+        pytest.param("can you put me through to customer services", id="customer-services"),
+        # a call back from a person
+        pytest.param("could one of your staff give me a ring", id="staff-give-me-a-ring"),
+        pytest.param("can someone in billing give me a call back", id="someone-give-me-a-call"),
+        # non-native: "a responsible" for the person in charge, "sum1"
+        pytest.param("I want speak with the responsable", id="non-native-responsable"),
+        pytest.param("can i talk to sum1 pls", id="sum1"),
+        # a preference to go through it with a person
+        pytest.param("I'd prefer to go over this with a person", id="prefer-go-over-with-person"),
+        pytest.param("I would like to discuss it with an agent", id="like-discuss-with-agent"),
+        # asking, again, for a person
+        pytest.param("I asked twice for an agent", id="asked-twice-for-agent"),
+        pytest.param("been asking all day for a manager", id="asking-all-day-for-manager"),
+    ],
+)
+async def test_v6_structures_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("the agent on my delivery note said to leave it with a neighbour", id="agent-on-note"),
+        pytest.param("the person on the order form wrote the wrong address down", id="person-on-form"),
+        pytest.param("who is responsible for the late delivery?", id="who-is-responsible"),
+        pytest.param("I never asked for a manager, just a refund", id="never-asked-for-manager"),
+    ],
+)
+async def test_v6_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

@@ -387,3 +387,170 @@ async def test_bereavement_and_harassment_by_structure(
 )
 async def test_bereavement_and_harassment_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
     assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+# ---- families added from v6's misses (examples written here, not copied from a bench set) ----
+
+CRISIS_FAMILIES = [
+    # passive wish to die: relief at a death that just happens
+    pytest.param("honestly i'd be glad if a truck hit me on the way home", id="passive-truck"),
+    pytest.param("i hope i die in my sleep", id="passive-die-in-sleep"),
+    pytest.param("wouldn't mind if i never woke up tbh", id="passive-never-woke"),
+    pytest.param("it'd be ok if a car ran over me", id="passive-ran-over"),
+    # not safe with oneself
+    pytest.param("i dont feel safe around myself right now", id="unsafe-around-myself"),
+    pytest.param("i'm afraid of what i could do to myself tonight", id="afraid-what-i-could-do"),
+    pytest.param("i can't keep myself safe", id="keep-myself-safe"),
+    pytest.param("i might do something to myself", id="do-something-to-myself"),
+    # fixation on a means
+    pytest.param("been staring at the pills for an hour", id="staring-pills"),
+    pytest.param("cant stop thinking about the bridge", id="thinking-bridge"),
+    # lethality questions
+    pytest.param("what's a lethal dose of paracetamol", id="lethal-dose"),
+    pytest.param("how high a fall would kill you", id="fall-height-kill"),
+    pytest.param("would you not survive a fall from the 8th floor", id="not-survive-fall"),
+    pytest.param("standing on the bridge and thinking of jumping", id="bridge-jumping"),
+    # farewells folded into an errand
+    pytest.param("close my account, I won't be alive by next week", id="errand-not-alive"),
+    pytest.param("give the credit to my sister, i wont be around to enjoy it", id="errand-wont-be-around"),
+    pytest.param("just wanted to say goodbye to somebody before i go", id="goodbye-before-i-go"),
+    # self-harm acts
+    pytest.param("i cut just to feel something", id="cut-to-feel"),
+    pytest.param("i pick at my skin until it bleeds", id="pick-until-bleeds"),
+    pytest.param("i burn myself with cigarettes", id="burn-with-cigarettes"),
+    pytest.param("having urges to hurt myself again", id="urges-to-hurt"),
+    # overdose, past
+    pytest.param("i swallowed a handful of tablets", id="handful-tablets"),
+    # asking for a crisis line
+    pytest.param("do you have a crisis line number", id="crisis-line"),
+]
+
+
+@pytest.mark.parametrize("text", CRISIS_FAMILIES)
+async def test_crisis_families_from_v6(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert "self_harm" in decision.annotations["topics"]
+
+
+MEDICAL_FAMILIES = [
+    # blood sugar
+    pytest.param("my husband is diabetic and he's confused and sweating", id="diabetic-confused"),
+    pytest.param("his blood sugar is dangerously low", id="blood-sugar-low"),
+    pytest.param("i think she's having a hypo", id="hypo"),
+    # two acute signs, or fitting
+    pytest.param("the baby is floppy and really pale", id="floppy-pale"),
+    pytest.param("he's drowsy and keeps throwing up", id="drowsy-throwing-up"),
+    pytest.param("my son is fitting", id="son-fitting"),
+    # head injury with a sign
+    pytest.param("he banged his head hard and now he's confused", id="head-confused"),
+    pytest.param("i think she's concussed", id="concussed"),
+    # bleeding that won't stop
+    pytest.param("the cut won't stop bleeding", id="wont-stop-bleeding"),
+    pytest.param("blood is gushing from his leg", id="blood-gushing"),
+    # someone took something
+    pytest.param("my brother took a load of painkillers", id="load-of-painkillers"),
+    pytest.param("she took something and now she's shaking", id="took-something"),
+    # plain symptoms
+    pytest.param("i can't feel my left arm", id="cant-feel-arm"),
+    pytest.param("he's turning blue", id="turning-blue"),
+]
+
+
+@pytest.mark.parametrize("text", MEDICAL_FAMILIES)
+async def test_medical_families_from_v6(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert "medical_emergency" in decision.annotations["topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("almost had a heart attack when I saw the bill", id="heart-attack-hyperbole"),
+        pytest.param("the price nearly gave me a stroke", id="stroke-hyperbole"),
+        pytest.param("is it safe to install the shelf by myself?", id="safe-by-myself"),
+        pytest.param(
+            "I'm looking at the tablets on your site, which has most storage?", id="looking-at-tablets"
+        ),
+        pytest.param("will this phone case survive a drop from 2m?", id="case-survive-drop"),
+        pytest.param("I won't be here to receive the parcel on Monday", id="not-here-to-receive"),
+        pytest.param("will the plants be alive when they arrive?", id="plants-alive"),
+        pytest.param("I'm fine, I didn't wake up until noon", id="fine-woke-late"),
+        pytest.param("what's your customer helpline number?", id="customer-helpline"),
+        pytest.param("the dress is fitting well, thanks", id="dress-fitting"),
+        pytest.param("the router light is turning blue", id="led-blue"),
+        pytest.param("my laptop won't wake from sleep", id="laptop-wont-wake"),
+        pytest.param("I'm so confused and sick of this app", id="confused-sick-of"),
+        pytest.param("is the sugar content really low in this cereal?", id="sugar-content"),
+        pytest.param("the blood sugar monitor readings are wrong", id="sugar-monitor"),
+        pytest.param("I want to jump on this deal before it ends", id="jump-on-deal"),
+    ],
+)
+async def test_crisis_look_alikes_from_v6_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ALLOW or decision.reason_code is not ReasonCode.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # financial hardship: debt, going without, enforcement, income stopped
+        pytest.param("we're drowning in debt", "financial_hardship", id="drowning-debt"),
+        pytest.param(
+            "i can't afford food for the kids this week", "financial_hardship", id="cant-afford-food"
+        ),
+        pytest.param("it's heat or eat in our house", "financial_hardship", id="heat-or-eat"),
+        pytest.param("the bailiff left a letter", "financial_hardship", id="bailiff"),
+        pytest.param("£2 left until payday", "financial_hardship", id="until-payday"),
+        pytest.param("my universal credit was sanctioned", "financial_hardship", id="uc-sanctioned"),
+        pytest.param("I can't make this month's payment", "financial_hardship", id="cant-make-payment"),
+        pytest.param("I might lose the house if this goes through", "financial_hardship", id="lose-house"),
+        # vulnerability: a condition, age, senses, language, support
+        pytest.param("I'm dyslexic so the forms are hard", "vulnerability", id="dyslexic"),
+        pytest.param("my son has ADHD and ordered this by mistake", "vulnerability", id="adhd"),
+        pytest.param("I'm 91 and live alone", "vulnerability", id="age-91"),
+        pytest.param("my eyesight is failing, the text is tiny", "vulnerability", id="eyesight"),
+        pytest.param("English isn't my native language", "vulnerability", id="native-language"),
+        pytest.param("my social worker helps with my bills", "vulnerability", id="social-worker"),
+        pytest.param("I'm recovering from surgery and can't lift it", "vulnerability", id="recovering"),
+        # harassment: persistent contact, fear of a person
+        pytest.param("the engineer keeps texting me at night", "harassment", id="engineer-texting"),
+        pytest.param("I'm terrified of my ex", "harassment", id="terrified-of-ex"),
+        pytest.param("someone keeps leaving me creepy notes with my orders", "harassment", id="creepy-notes"),
+        # fraud: impersonation, a stranger using the account
+        pytest.param("got an email claiming it was from you", "fraud", id="email-claiming"),
+        pytest.param("somebody else is ordering on my account", "fraud", id="someone-ordering"),
+        pytest.param("I gave them my pin before I realised", "fraud", id="gave-pin"),
+        # legal threat: a lawyer consulted, court
+        pytest.param("I've consulted a solicitor about this", "legal_threat", id="consulted-solicitor"),
+        pytest.param("this will end up in court", "legal_threat", id="end-up-in-court"),
+        pytest.param("I'm considering legal steps", "legal_threat", id="legal-steps"),
+    ],
+)
+async def test_topic_families_from_v6(rail: SensitiveTopicGuardrail, text: str, topic: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert topic in decision.annotations["topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("my friend Sue recommended your shop", id="friend-sue"),
+        pytest.param("Sue ordered one for me last year", id="sue-ordered"),
+        pytest.param("I'll lose the house keys if there's no keyring", id="house-keys"),
+        pytest.param("the app keeps sending me notifications", id="app-sending"),
+        pytest.param("the checkout is asking for my card details again", id="checkout-card-details"),
+        pytest.param("I'm 30 and want a student discount", id="age-30"),
+        pytest.param("my english is very good, thanks", id="english-good"),
+        pytest.param("the driver messaged me to say he's outside", id="driver-outside"),
+        pytest.param("is the court shoe available in a 6?", id="court-shoe"),
+    ],
+)
+async def test_topic_look_alikes_from_v6_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW

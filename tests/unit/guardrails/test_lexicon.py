@@ -1,0 +1,82 @@
+"""lexicon: one-edit typo tolerance on a lexicon's key words, and what it leaves alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.lexicon import (
+    LEXICON_DIR,
+    TopicSpec,
+    clauses,
+    compile_rule,
+    edits1,
+    load_topic,
+    stem,
+    typo_table,
+)
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [
+        pytest.param("myslef", "myself", id="swapped"),
+        pytest.param("mysef", "myself", id="dropped"),
+        pytest.param("myselff", "myself", id="doubled"),
+        pytest.param("ambulence", "ambulance", id="changed"),
+        pytest.param("unconcious", "unconscious", id="dropped-long"),
+    ],
+)
+def test_one_edit_misspellings_map_to_the_word(typo: str, word: str) -> None:
+    assert typo in edits1(word)
+    assert typo_table([word], exclude=frozenset())[typo] == word
+
+
+def test_real_words_listed_as_not_typos_stay_themselves() -> None:
+    table = typo_table(["choking", "bleeding"], exclude=frozenset({"cooking", "breeding"}))
+
+    assert "cooking" not in table
+    assert "breeding" not in table
+    assert table["chokng"] == "choking"
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        pytest.param("self_harm", "i want to kill myslef", id="kill-myslef"),
+        pytest.param("self_harm", "feeling suicdal again tonight", id="suicdal"),
+        pytest.param("self_harm", "i dont want to live anymroe", id="anymroe"),
+        pytest.param("medical_emergency", "please call an ambulence", id="ambulence"),
+        pytest.param("medical_emergency", "my dad is unconcious on the floor", id="unconcious"),
+        pytest.param("medical_emergency", "she cant breathng properly", id="breathng"),
+    ],
+)
+def test_lexicons_read_key_words_through_typos(topic: str, text: str) -> None:
+    assert load_topic(LEXICON_DIR / f"{topic}.yaml").match(clauses(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I was cooking dinner when the oven clock reset", id="cooking-is-not-choking"),
+        pytest.param("is this dog food ok for breeding dogs?", id="breeding-is-not-bleeding"),
+    ],
+)
+def test_real_words_near_key_words_do_not_fire(text: str) -> None:
+    assert not load_topic(LEXICON_DIR / "medical_emergency.yaml").match(clauses(text))
+
+
+def test_typos_must_be_long_words() -> None:
+    with pytest.raises(ValueError):
+        TopicSpec.model_validate(
+            {"topic": "t", "reason_code": "crisis", "severity": "urgent", "phrases": ["x"], "typos": ["kill"]}
+        )
+
+
+def test_a_rule_with_only_a_clause_end_is_refused() -> None:
+    with pytest.raises(ValueError):
+        compile_rule("$")
+
+
+@pytest.mark.parametrize("forms", [("bleed", "bleeds", "bleeding"), ("need", "needs", "needed", "needing")])
+def test_eed_words_keep_one_stem(forms: tuple[str, ...]) -> None:
+    assert len({stem(w) for w in forms}) == 1
