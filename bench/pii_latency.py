@@ -3,8 +3,11 @@
 1. Baselines, in this process, on the same generated messages: stock Presidio (spaCy's
    full small pipeline, Presidio's default recognizers, analyze + anonymize) called once
    per message sequentially; and Candor's own engine called the same way.
-2. Candor (default policy: normalize + pii + pii_leak + disclosure, audit on) in front of
-   a zero-latency backend, at concurrency 1 and 32, in two workloads:
+2. Candor in front of a zero-latency backend, audit on, at concurrency 1 and 32, with
+   ``--policy pii`` (the default: normalize + pii + pii_leak + disclosure, what issue 3
+   measures; ``bench/pii_only_policy.yaml``) or ``--policy default`` (the shipped policy,
+   which adds the escalation detectors and the consent and impersonation rails), in two
+   workloads:
    - worst case: every turn is a new conversation whose one message is new and holds
      PII (no cache hits; a vault key and entries are written every turn);
    - conversations: 5-turn conversations, the client resending the whole history each
@@ -12,7 +15,7 @@
    The `pii` guardrail's own latency per message is read back from the audit trail (each
    decision records it); turns/s is end to end.
 
-    .venv/bin/python bench/pii_latency.py [--messages 1000]
+    .venv/bin/python bench/pii_latency.py [--messages 1000] [--policy pii|default]
 
 All traffic goes to 127.0.0.1; everything stops by itself.
 """
@@ -31,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import candor_stack, drive, drive_conversations, latency_row
 from pii_accuracy import generate_corpus
+
+POLICIES = {"pii": Path(__file__).with_name("pii_only_policy.yaml"), "default": None}
 
 
 def stock_presidio_rate(texts: list[str]) -> float:
@@ -88,6 +93,7 @@ async def pii_latencies(candor_url: str, auditor_key: str) -> list[float]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--policy", choices=sorted(POLICIES), default="pii")
     args = parser.parse_args()
     corpus = [m.text for m in generate_corpus(args.messages * 6, seed=23)]
     # Unique texts only: a repeated text would be a cache hit.
@@ -100,7 +106,8 @@ async def main() -> None:
     print(f"stock Presidio (full spaCy small pipeline), sequential: {stock:7.0f} msg/s")
     print(f"Candor's engine, sequential:                            {lean:7.0f} msg/s\n")
 
-    with candor_stack() as stack:
+    print(f"policy: {args.policy}\n")
+    with candor_stack(policy_file=POLICIES[args.policy]) as stack:
         chat = {"Authorization": f"Bearer {stack.keys['chat']}"}
         url = f"{stack.candor_url}/v1/chat/completions"
         offset = 0
