@@ -14,6 +14,7 @@ from app.crypto import Keys
 from app.customers.lookup import ConsentLookup
 from app.customers.retention import RetentionTask
 from app.db import WriteGate
+from app.pg_reads import PgReader
 from app.settings import Settings
 from app.tenants.keys import KeyCache
 from app.tenants.policies import PolicyStore
@@ -43,3 +44,4 @@ class AppState:
     webhooks: Webhooks | None = None  # handoff events sent to the tenants' helpdesks
     consent: ConsentLookup | None = None  # customers' consent to AI, read on every turn
     retention: RetentionTask | None = None  # the periodic retention purge
+    pg_reader: PgReader | None = None  # one-round-trip reads on PostgreSQL

@@ -23,6 +23,7 @@ from app.customers.lookup import ConsentLookup
 from app.customers.retention import RetentionTask, purge_all
 from app.db import WriteGate, create_engine, create_sessionmaker, utcnow
 from app.ops.logging import quiet_chatty_libraries
+from app.pg_reads import PgReader
 from app.settings import Settings
 from app.state import AppState
 from app.tenants.keys import KeyCache
@@ -134,10 +135,12 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         )
         await watcher.start()
     vault = Vault(wrap_key=keys.vault_wrap)
-    consent = ConsentLookup(engine=engine, sessionmaker=sessionmaker)
+    # The turn's first reads in one round trip each (SQLite reads in one hop without it).
+    pg_reader = None if settings.is_sqlite else PgReader(database_url=settings.database_url)
+    consent = ConsentLookup(engine=engine, sessionmaker=sessionmaker, pg_reader=pg_reader)
     turns = TurnService(
         sessionmaker=sessionmaker,
-        lookup=ConversationLookup(engine=engine, sessionmaker=sessionmaker),
+        lookup=ConversationLookup(engine=engine, sessionmaker=sessionmaker, pg_reader=pg_reader),
         gate=gate,
         policies=policies,
         backend=backend,
@@ -174,6 +177,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         webhooks=webhooks,
         consent=consent,
         retention=retention,
+        pg_reader=pg_reader,
     )
 
 
@@ -214,6 +218,8 @@ async def close_state(state: AppState, *, overrides: dict[str, Any]) -> None:
     state.turns.close()
     if state.consent is not None:
         state.consent.close()
+    if state.pg_reader is not None:
+        await state.pg_reader.close()
     if "backend" not in overrides:
         await state.backend.aclose()
     if "resources" not in overrides:

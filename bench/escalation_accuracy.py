@@ -1,15 +1,15 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--v3] [--v4] [--v5] [--v6] [--v7]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--v3] ... [--v7] [--v8]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params on (1) single generated messages (tuned set), (2) hand-written
 phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3``, v5 with
-``--v5`` and v6 with ``--v6``, all written as held-out sets and since used for tuning, so
-now development sets; the v4 development set with ``--v4``, tuned on; held-out v7 with
-``--v7``, written 2026-11-24 without seeing the detectors or earlier sets and never tuned
-on: see ``escalation_corpus_v7``; score it once per tuning round, never with ``--errors``
-while tuning), and (3) multi-turn
+``--v5``, v6 with ``--v6`` and v7 with ``--v7``, all written as held-out sets and since
+used for tuning, so now development sets; the v4 development set with ``--v4``, tuned on;
+held-out v8 with ``--v8``, written 2026-11-24 without seeing the detectors or earlier sets
+and never tuned on: see ``escalation_corpus_v8``; score it once per tuning round, never
+with ``--errors`` while tuning), and (3) multi-turn
 conversations, carrying state between turns exactly as the app does (merge each
 decision's ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints
 precision / recall / F1 per detector and per topic, the false-escalation rate on neutral
@@ -43,6 +43,7 @@ from escalation_corpus import (
 from escalation_corpus_v4 import DEV_V4, HELD_OUT_V5
 from escalation_corpus_v6 import HELD_OUT_V6
 from escalation_corpus_v7 import HELD_OUT_V7
+from escalation_corpus_v8 import HELD_OUT_V8
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -60,6 +61,7 @@ NEUTRAL_GROUPS = (
     "v3:neutral", "v3:hard_negative", "v3:polite",
     "v4:neutral", "v4:hard_negative", "v4:polite", "v5:neutral", "v5:hard_negative", "v5:polite",
     "v6:neutral", "v6:hard_negative", "v6:polite", "v7:neutral", "v7:hard_negative", "v7:polite",
+    "v8:neutral", "v8:hard_negative", "v8:polite",
 )  # fmt: skip
 
 
@@ -205,8 +207,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--errors", action="store_true", help="print every misclassified message")
-    # v7 is the clean test set: score it once per tuning round, not on every tuning run,
-    # and never combine it with --errors while tuning.
+    # v8 is the clean test set: score it once per tuning round, not on every tuning run,
+    # and never combine it with --errors while tuning. v7 was the clean set before it and
+    # has since been used for tuning, so it is a development set now.
     parser.add_argument(
         "--v3", action="store_true", help="also score the v3 development set (since used for tuning)"
     )
@@ -218,7 +221,10 @@ async def main() -> None:
         "--v6", action="store_true", help="also score the v6 development set (since used for tuning)"
     )
     parser.add_argument(
-        "--v7", action="store_true", help="also score held-out v7 (the unseen set, never tuned on)"
+        "--v7", action="store_true", help="also score the v7 development set (since used for tuning)"
+    )
+    parser.add_argument(
+        "--v8", action="store_true", help="also score held-out v8 (the unseen set, never tuned on)"
     )
     args = parser.parse_args()
     det = Detectors()
@@ -239,7 +245,7 @@ async def main() -> None:
         v3_results = await score_messages(
             det, HELD_OUT_V3, "v3 development set (written as held-out, since used for tuning)", args.errors
         )
-    v4_results = v5_results = v6_results = v7_results = None
+    v4_results = v5_results = v6_results = v7_results = v8_results = None
     if args.v4:
         v4_results = await score_messages(det, DEV_V4, "v4 development set (tuned on)", args.errors)
     if args.v5:
@@ -257,7 +263,14 @@ async def main() -> None:
         v7_results = await score_messages(
             det,
             HELD_OUT_V7,
-            "held-out v7 (written 2026-11-24 without seeing the detectors or earlier sets, never tuned on)",
+            "v7 development set (written as held-out, since used for tuning)",
+            args.errors,
+        )
+    if args.v8:
+        v8_results = await score_messages(
+            det,
+            HELD_OUT_V8,
+            "held-out v8 (written 2026-11-24 without seeing the detectors or earlier sets, never tuned on)",
             args.errors,
         )
     await score_conversations(det, convs, args.errors)
@@ -276,7 +289,9 @@ async def main() -> None:
     if v6_results is not None:
         check_targets(v6_results, "v6 development set")
     if v7_results is not None:
-        check_targets(v7_results, "held-out v7")
+        check_targets(v7_results, "v7 development set")
+    if v8_results is not None:
+        check_targets(v8_results, "held-out v8")
 
 
 if __name__ == "__main__":

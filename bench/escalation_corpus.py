@@ -13,7 +13,8 @@ Two parts, kept apart on purpose:
 * ``HELD_OUT_V3``: a third set, written before that widening from general knowledge of
   how people phrase crisis, requests for a person, frustration and look-alike idioms.
   Scored once untouched (crisis recall 0.875); since used for tuning (2026-11-24), so it
-  is a development set now. The clean test set is the newest one (``--v6``/``--v7``).
+  is a development set now. The clean test set is the newest one (see
+  ``bench/escalation_accuracy.py``).
 
 A label is the set of detectors expected to fire: ``human_request``, ``frustration``,
 ``bot_question``, or ``topic:<name>`` for ``sensitive_topic``. An empty set is neutral.

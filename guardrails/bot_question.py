@@ -38,14 +38,15 @@ _BOT = (
     r"(?:bot|robot|ai|a i|chatbot|chat bot|machine|computer|program|automated|automatic|chat ?gpt|gpt\w*|llm)"
 )
 _PERSON = (
-    r"(?:human|person|real person|real human|live person|live agent|real agent|actual person|someone real)"
+    r"(?:(?:real |live |actual |proper )?(?:human being|human|person|agent|people)"
+    r"|someone real|somebody real)"
 )
 # What may follow the bot/person word: the end of the sentence, "... or a human", "... I'm
 # talking to", "... there", so "is this real leather" and "a robot vacuum" stay quiet.
 _END = (
     r"(?=$| or | (?:i am|im|am i|that is|thats|who is|i m) (?:talking|speaking|chatting|texting|writing)"
     r"| (?:answering|replying|responding|typing|reading|writing|talking|here|there|right|really|lol|too"
-    r"|huh)\b"
+    r"|huh|rn|now|right now|atm|tho|though|ngl|tbh|honestly|seriously|or not|or what)\b"
     r"| (?:arent|aren t) you"
     r"| on the other| behind)"
 )

@@ -32,6 +32,7 @@ A crisis message (one the self-harm or medical-emergency lexicon matches) is lef
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -50,7 +51,7 @@ _CUES: tuple[tuple[str, float, str], ...] = (
     ("repeat_contact", 0.6, rf"\b{_N} time\b|\b(?:how many|so many|countless|multiple|several|numerous|"
      r"\w+ different) times\b|\bagain and again\b|\bover and over\b|\byet again\b|\bkeep (?:asking|telling|"
      r"calling|getting|saying|repeating|explaining|being (?:passed|sent|told|transferred))\b|"
-     r"\bevery time i\b|\bchas(?:ing|ed) (?:this|it|you|them|up|my)\b|"
+     r"\bevery (?:single )?time (?:i|we)\b|\bchas(?:ing|ed) (?:this|it|you|them|up|my)\b|"
      r"\b(?:pass|bounc|push|shunt|send|sent)\w* (?:me |us )?(?:around|round|from pillar to post|"
      r"back and forth)\b|\b(?:round|around) in circles\b|\brun ?around\b|"
      r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten) (?:calls|emails|messages|chats|"
@@ -85,7 +86,12 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"
      r"pissed)\b|\b(?:dont|doesnt|do not|does not) (?:even |really )?care\b|\bi swear\b|"
-     r"\bfor the love of god\b|\bthe last straw\b|\blosing my (?:patience|mind)\b|"
+     r"\bfor the love of god\b|\bthe last straw\b|"
+     r"\bfor (?:gods?|christs?|heavens?|petes?|fucks?|fs?)(?: s)? sake\b|"
+     r"\bfor crying out loud\b|"
+     # "paying for this garbage", not "the garbage disposal"
+     r"\b(?:this|that|such|absolute|total|complete|utter|pure|overpriced) (?:garbage|rubbish|trash|junk)\b"
+     r"(?! (?:bag|bags|bin|bins|disposal|can|cans|collection|day|truck))|\blosing my (?:patience|mind)\b|"
      # "I'm done." is anger, "I'm done, thanks that's everything" is a goodbye.
      r"\bi(?: a)?m done\b(?! (?:thanks|thank|that|for now|here|now|shopping|ordering|cheers|bye))|"
      r"\btired of (?:it|this|that|\w+ing|the|your|you|all)\b|"
@@ -103,13 +109,16 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"(?:time|money|day|evening|life)\b"),
     # How hard it is to get anything done: "I can't believe how hard it is to get a refund".
     ("effort", 0.5, r"\bhow (?:hard|difficult|complicated) it is to\b|\bcant believe (?:how|that|this|you|it|"
-     r"what|i have|ive|its)\b|\bwhy is (?:it|this) so (?:hard|difficult)\b|\bshouldnt be (?:this|so) "
+     r"what|i have|ive|its|im|i am|i paid|i was|were|we)\b|\bwhy is (?:it|this) so (?:hard|difficult)\b|"
+     r"\bshouldnt be (?:this|so) "
      r"(?:hard|difficult)\b|\bimpossible to (?:get|reach|speak|talk|contact)\b"),
     # Mild on their own; they add to other cues ("three weeks and no refund. not happy.").
     ("displeasure", 0.3, r"\bnot (?:happy|impressed|pleased|satisfied|good enough|acceptable)\b|\bunhappy\b|"
+     r"\bsmh\b|\bsomething (?:always )?(?:goes|went) wrong\b|"
      r"\bkeeps? happening\b|\bhappened again\b|\bhappens (?:every|all the) time\b|\bsame (?:thing|problem|"
      r"issue) again\b"),
-    ("demand", 0.45, r"\b(?:refund|money|fix (?:this|it)|answer|reply|respond) (?:now|immediately|asap|"
+    ("demand", 0.45, r"\b(?:refund|money back|my money|fix (?:this|it)|answer|reply|respond) "
+     r"(?:now|immediately|asap|"
      r"right now|today)\b|\bi demand\b|\bthis instant\b|"
      # "REFUND ME NOW", "i want my money back. today.", "answer the question!!"
      r"\b(?:refund|pay|reimburse|compensate|answer|help|call) (?:me|us) (?:back )?(?:now|immediately|asap|"
@@ -121,6 +130,14 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"telling|repeat|repeating|explain|explaining) (?:this |it |you |myself )?again\b|"
      r"\blast time (?:im|i am|i will|ill) (?:ask|asking|tell|telling|say|saying)\b|"
      r"\bfinal (?:warning|chance)\b"),
+    # Blame: "because YOUR system was down", "your mistake, not mine".
+    ("blame", 0.4, r"\b(?:your|ur) (?:fault|mistake|error|screw ?up|cock ?up|incompetence)\b|"
+     r"\bbecause of (?:you|your \w+)\b|"
+     r"\b(?:you|u) (?:people|guys|lot) (?:messed|screwed|broke|lost|ruined)\b|"
+     r"\bbecause (?:your|ur) (?:\w+ )?(?:was|is|were|went) (?:down|broken|wrong|offline|not working)\b"),
+    # How long it has been: mild alone ("it's been a week, any news?"), adds to other cues.
+    ("elapsed", 0.3, r"\b(?:its|it has|it s) been (?:over |almost |nearly |more than )?"
+     r"(?:a|an|one|two|three|four|five|six|\d+) (?:week|weeks|month|months)\b"),
     # Urgency alone is not frustration ("is a person there right now?"); next to other cues it adds.
     ("urgency", 0.25, r"\bright now\b|\bimmediately\b|\basap\b"),
     ("leaving", 0.5, r"\bnever (?:order\w*|buy\w*|shop\w*|us\w*|com\w*) (?:from|with|here|again)\b|"
@@ -167,9 +184,28 @@ _HEDGE = re.compile(
 # Figures of speech VADER reads as violence or death: masked before it scores the message.
 _IDIOMS = re.compile(
     r"\b(?:could|would|i ?d|i'd) (?:\w+ )?kill for\b|\bkill(?:ing|s|ed)? it\b|\bdying (?:to|for)\b|"
-    r"\bto die for\b|\bkiller\b|\bdead (?:battery|pixels?|links?|easy|simple|zone)\b|\bsuicide squad\b|"
+    r"\bto die for\b|\bkiller\b|\bsuicide squad\b|"
+    r"\bdead (?:battery|pixels?|links?|easy|simple|zone|tired|beat|serious|set|on|good|cheap|quiet|end|"
+    r"centre|center)\b|"
     r"\bdrop dead gorgeous\b",
     re.IGNORECASE,
+)
+# The customer's own misfortune, which VADER reads as negativity towards us: grief, illness,
+# money worries, an apology for bothering us. Masked before VADER scores the message (the
+# situation goes to sensitive_topic; anger about the service still shows in the cues).
+_SORROW = re.compile(
+    r"\b(?:died|dies|death|passed away|passed|funeral|accident|cancer|tumou?r|grief|grieving|bereaved|"
+    r"mourning|anxiety|anxious|panic attacks?|depression|depressed|mental health|illness|ill|diagnosed|"
+    r"disabled|disability|struggling|crying|cried|lonely|bullied|scared|afraid|worried|sorry to bother you|"
+    r"sorry to trouble you|sorry for the (?:long message|trouble|bother))\b"
+    r"(?: (?:is|has been|s) (?:really |very |so )?(?:bad|awful|terrible|poor))?",
+    re.IGNORECASE,
+)
+# Angry faces and the finger: "🤬🤬🤬 where is my refund".
+_ANGRY_EMOJI = re.compile("[\U0001f92c\U0001f621\U0001f620\U0001f4a2\U0001f595\U0001f47f\U0001f624]")
+# A bare order at the end of the message: "... because YOUR system was down. Fix it."
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?]\s+)(?:just |now )?fix (?:it|this)(?: already| now)?[.!]*\s*$", re.IGNORECASE
 )
 _HIGH_SEVERITY = frozenset({"profanity", "insult"})
 _MASKED_SWEAR = re.compile(r"\b[fs][*#@$!%]{2,}\w*|\b(?:f|sh)[*#@]+[kt]\b|[@#$%&*!]{4,}", re.IGNORECASE)
@@ -234,7 +270,13 @@ class FrustrationGuardrail:
             evidence["profanity"] = 0.55
         if _IMPATIENT.search(text):
             evidence["impatience"] = 0.45
-        compound = self._vader.polarity_scores(_IDIOMS.sub(" ", text))["compound"]
+        if _ANGRY_EMOJI.search(text):
+            evidence["emoji"] = 0.5
+        if _IMPERATIVE.search(text):
+            evidence["imperative"] = 0.3
+        if _echoed(text):
+            evidence["echo"] = 0.35
+        compound = self._vader.polarity_scores(_SORROW.sub(" ", _IDIOMS.sub(" ", text)))["compound"]
         if compound < 0:
             evidence["vader"] = -compound * self._params.vader_weight
         intensity, shouted = _intensity(text)
@@ -299,6 +341,12 @@ class FrustrationGuardrail:
             cues=cues,
             message_score=round(message, 3),
         )
+
+
+def _echoed(text: str) -> bool:
+    """A sentence said again in capitals: "it's been a month. A MONTH.", "refund. REFUND."."""
+    sentences = [s.strip(" .!?") for s in _SENTENCE_END.split(text)]
+    return any(b.isupper() and len(b) > 2 and a.lower().endswith(b.lower()) for a, b in pairwise(sentences))
 
 
 def _intensity(text: str) -> tuple[float, list[str]]:

@@ -36,7 +36,8 @@ _PERSON_WORDS = {
     "rep": ("rep", "reps", "representative", "representatives", "represenative", "reprasentative",
             "representitive", "repersentative", "representive", "reprensentative", "reprsentative"),
     "human": ("human", "humans", "humna", "huma", "hooman", "humen", "humann"),
-    "person": ("person", "persons", "peron", "perosn", "persn", "pesron", "personn"),
+    "person": ("person", "persons", "peron", "perosn", "persn", "pesron", "personn", "ppl", "lady",
+               "gentleman"),
     "operator": ("operator", "operater", "oprator", "opperator"),
     "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
                 "supervsior", "superviser", "boss", "responsible", "responsable"),
@@ -61,6 +62,9 @@ _REAL_WORDS = frozenset((
     "managed", "manages", "manger", "gent", "argent", "humane", "persona", "parson", "someones",
     "agenda",
 ))  # fmt: skip
+# Phone shorthand read as the word: "can u connect me w an actual person".
+_SHORTHAND = {"w": "with", "wit": "with", "u": "you", "ya": "you", "ur": "your", "2": "to", "pls": "please",
+              "plz": "please", "plss": "please", "pleaseee": "please", "telephone": "phone"}  # fmt: skip
 # Multi-word phrases folded to one word before the patterns run.
 _FOLD = [
     (re.compile(r"\bhuman (?:resources|error|rights|nature|body|being s)\b"), "hr"),
@@ -93,6 +97,24 @@ _FOLD = [
         "staff",
     ),
     (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
+    # "human service please", "human support": the person is the request
+    (re.compile(r"\bhuman (?:services?|support|help|assistance|customer service)\b"), "human"),
+    # Whoever is in charge, someone senior, your superior: a manager by another name.
+    (
+        re.compile(
+            r"\b(?:whoever|someone|somebody|anyone|the person|a person|person|the one|one) (?:who )?"
+            r"(?:is |s )?(?:in charge|responsible|senior|more senior|higher up)\b"
+        ),
+        "manager",
+    ),
+    (
+        re.compile(
+            r"\b(?:your|a|the) (?:senior|superior|superiors|higher ups?|higherups?)\b"
+            r"(?! (?:discount|citizen|citizens|rate|railcard|card|price|ticket|pass|plan|home|care|living"
+            r"|dog|cat))"
+        ),
+        "your manager",
+    ),
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
     (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),
     (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
@@ -103,10 +125,17 @@ _FILLER = frozenset((
     "speak", "talk", "to", "with", "any", "your", "one", "asap", "immediately", "right", "for", "some",
     "send", "id", "like", "would", "talk", "chat", "yes", "yeah", "yo", "u", "you", "one", "thanks",
     "thank", "sorry", "but", "honestly", "so", "well", "um", "hmm", "already", "again", "seriously",
-    "only",
+    "only", "ty", "thx", "tysm", "cheers", "rn", "quick", "quickly", "kindly",
 ))  # fmt: skip
 _TARGETS = frozenset({"agent", "rep", "human", "person", "operator", "manager", "staff", "someone"})
 _SENTENCE = re.compile(r"[.!?;\n]+")
+# What cancels a request in the three words before it: a verb's negation ("I don't need an
+# agent", "without talking to anyone"). Not "no" before a noun or "nobody" ("still no
+# refund get me a human", "nobody answers so put a person on"), nor "isn't there a human?".
+_REQUEST_NEGATORS = (NEGATORS - {"no", "nobody", "neither", "nor", "isnt", "arent", "wasnt", "werent"}) | {
+    "no need",
+    "no longer",
+}
 _PII_TOKEN = re.compile(r"<[A-Z][A-Z_]*?_\d{1,6}>")
 _NAMED_PERSON = re.compile(r"\b(to|with) <PERSON_\d{1,6}>", re.IGNORECASE)
 # A question about when people are available is answered, not escalated: "Do you have live
@@ -125,9 +154,15 @@ _TAIL = re.compile(
     r"delivery|parcel|package|payment|subscription|issue|problem)\b(?: \S+){0,3}$"
 )
 _TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
+# A run-on message that opens with the ask: "represenative pls i need help w a return".
+_LEADING = re.compile(
+    rf"^(?:(?:hi|hello|hey|ok|okay|um|so|sorry|yes|yeah|yo) )*(?:real |live |actual )?(?:{_TARGET}|someone)"
+    r" (?:please|now|asap|thx|ty|thanks)\b"
+)
 _PATTERNS = {
     "talk": re.compile(
-        rf"\btalk (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
+        rf"\b(?:talk|have (?:a |an )?(?:quick |short |proper |little )?(?:word|conversation|discussion|talk))"
+        rf" (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         # a wish to deal with a person: "I'd rather deal with a person than a bot"
         r"|\b(?:rather|prefer|want to|need to|like to|let me|can i|could i|may i|wish to)(?: to)?(?: just)? "
         rf"(?:deal|work|sort|discuss|handle|resolve|go through|go over|talk through|explain)(?: \w+){{0,2}}? "
@@ -135,10 +170,13 @@ _PATTERNS = {
         rf"(?:{_TARGET}|someone)\b"
     ),
     "transfer": re.compile(
-        r"\b(?:transfer|connect|escalate|forward|pass|redirect|switch) (?:me|us|this|my \w+|it) "
-        r"(?:\w+ ){0,2}?"
+        r"\b(?:transfer|connect|escalate|forward|pass|redirect|switch) (?:me|us) (?:\w+ ){0,2}?"
         # "(put me through) to one of your staff"
         rf"(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
+        # the case, not a thing the customer owns: "escalate this to a manager", but not
+        # "transfer my subscription to someone else" or "pass it to another person"
+        r"|\b(?:transfer|connect|escalate|forward|pass|redirect|switch) (?:this|my \w+|it) (?:\w+ ){0,2}?"
+        rf"(?:to|with) (?:\w+ ){{0,3}}?(?<!another )(?<!my )(?:{_TARGET}|someone(?! else))\b"
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
         # no object, as a request: "transfer to live support" (not "a bank transfer to the agent")
         r"|(?:^|\b(?:please|pls|can you|could you|just|now|ok|okay) )"
@@ -159,6 +197,14 @@ _PATTERNS = {
         rf"|\b(?:is|are) there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
         rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,3}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
+        # a call back asked for: "kindly arrange a call back", "can I have a phone call"
+        r"|\b(?:arrange|book|schedule|organise|organize|set up|request|requesting|want|need|like|get|gimme"
+        r"|give (?:me|us)|have) (?:me |us )?(?:a |an )?(?:call ?back|callback|ring ?back|phone call)\b"
+        # how to reach one: "how do I reach an actual human", "is there a way to contact a person"
+        r"|\b(?:how (?:do|can|could|would|to) (?:i |we |one |you )?|(?:is there|any) (?:a |any )?way to "
+        r"|(?:want|need|trying|tried|try) to |wanna |let me |where (?:can|do) i )"
+        r"(?:reach|contact|get hold of|get through to|get in touch with|get to|call|ring|phone|email|message)"
+        rf" (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         # "put a human on", "get someone on the line"
         r"|\b(?:put|get|bring) (?:me |us )?(?:a |an |the |your |some )?(?:real |live |actual )?"
         rf"(?:{_TARGET}|someone)"
@@ -185,6 +231,12 @@ _PATTERNS = {
         r" (?:\w+ ){0,4}?(?:bot|bots|robot|robots|machine|ai|chatbot|computer|automated)\b"
     ),
 }
+
+
+def _negated(before: str) -> bool:
+    words_ = before.split()[-3:]
+    pairs = {" ".join(words_[i : i + 2]) for i in range(len(words_) - 1)}
+    return not _REQUEST_NEGATORS.isdisjoint(words_) or not _REQUEST_NEGATORS.isdisjoint(pairs)
 
 
 @cache
@@ -275,21 +327,23 @@ class HumanRequestGuardrail:
         text = _PII_TOKEN.sub(" x ", _NAMED_PERSON.sub(r"\1 someone", text))
         # Patterns run per sentence, so a negator in one ("still no parcel.") cannot
         # cancel a request in the next ("Get me a human.").
-        for sentence in _SENTENCE.split(text):
-            canon = self._canon(sentence)
+        sentences = [self._canon(sentence) for sentence in _SENTENCE.split(text)]
+        for canon in sentences:
             if _AVAILABILITY.search(canon) and not _PLEASE.search(canon):
                 continue
             for kind, pattern in _PATTERNS.items():
                 for match in pattern.finditer(canon):
-                    before = canon[: match.start()].split()[-3:]
                     if kind == "talk" and _WHO_AM_I.search(canon[: match.start()]):
                         continue  # "am I talking to a human?" is bot_question's, not a request
-                    if kind == "refuse_bot" or not NEGATORS.intersection(before):
+                    if kind == "refuse_bot" or not _negated(canon[: match.start()]):
                         return kind
         # "agent", "Sorry but human pls", "representative please about order 123": a clause
         # that is nothing but a person word and filler - the first or last one, or one with a
         # "please" in it (so "my boss, the manager, wants ..." stays quiet).
-        parts = [c for c in (self._canon(c) for c in _CLAUSE.split(bare)) if c]
+        if _LEADING.search(sentences[0]):
+            return "standalone"
+        # Clauses of nothing but filler do not count as first or last: "manager. now."
+        parts = [c for c in (self._canon(c) for c in _CLAUSE.split(bare)) if set(c.split()) - _FILLER]
         for i, clause in enumerate(parts):
             if 0 < i < len(parts) - 1 and not _PLEASE.search(clause):
                 continue
@@ -300,6 +354,7 @@ class HumanRequestGuardrail:
         return None
 
     def _word(self, word: str) -> str:
+        word = _SHORTHAND.get(word, word)
         hit = self._table.get(word)
         if hit is None and self._params.typo_tolerance and len(word) >= _LONG_MIN:
             hit = _near_long(word)

@@ -28,7 +28,10 @@ in ``not_typos`` ("cooking" is one edit from "choking") and the lexicon's own vo
 
 Matching is done per clause (split on sentence punctuation and "but"), so a rule never
 spans two sentences, and a negator ("not", "never", "don't" ...) in the three words
-before a match cancels it when the lexicon is negation-sensitive.
+before a match cancels it when the lexicon is negation-sensitive. A lexicon's ``unless``
+rules blank out the words they cover before its phrases run ("life insurance" is not
+"life"), so in a long run-on message they silence only their own words, never the whole
+clause ("... better off if I was dead, with the life insurance" still matches).
 """
 
 from __future__ import annotations
@@ -157,8 +160,9 @@ class Rule:
         """A cheap pre-check on the clause's set of stems: every term has a word there."""
         return all(not need.isdisjoint(stems) for need in self.needs)
 
-    def find(self, clause: Clause, span: int) -> int | None:
-        """Index where the rule matches in ``clause`` (its first term), else None."""
+    def find(self, clause: Clause, span: int) -> tuple[int, int] | None:
+        """Where the rule first matches in ``clause``: the indexes of its first and last
+        matched words, else None."""
         n = len(clause.raw)
         first, rest = self.terms[0], self.terms[1:]
         for i in range(n):
@@ -176,11 +180,13 @@ class Rule:
                         break
                     pos = nxt
                 if ok:
-                    return i
+                    return i, pos
             else:
                 lo, hi = max(0, i - span), min(n, i + span + 1)
-                if all(any(t.at(clause, j) for j in range(lo, hi) if j != i) for t in rest):
-                    return i
+                near = [next((j for j in range(lo, hi) if j != i and t.at(clause, j)), None) for t in rest]
+                if None not in near:
+                    hits = [i, *(j for j in near if j is not None)]
+                    return min(hits), max(hits)
         return None
 
 
@@ -246,7 +252,8 @@ class TopicSpec(BaseModel):
     # Named word groups for frames: ``@name`` in a phrase or an ``unless`` rule.
     sets: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     phrases: tuple[str, ...]
-    # Rules that, matched anywhere in a clause, rule the clause out ("life insurance").
+    # Rules whose words are taken out of a clause before the phrases run: "life
+    # insurance" is not "life", and nothing else in the clause is lost.
     unless: tuple[str, ...] = ()
     # Key words read through one-edit misspellings, and real words that are not typos.
     typos: tuple[Annotated[str, Field(pattern=r"^[a-z]{6,}$")], ...] = ()
@@ -281,17 +288,37 @@ class Topic:
             # Frames expand to a few thousand rules: only those whose every term has a word
             # in the clause are tried word by word.
             stems = frozenset(clause.stems)
-            candidates = [r for s in stems for r in self._by_stem.get(s, ()) if r.possible(stems)]
-            candidates += [r for r in self._prefixed if r.possible(stems)]
+            candidates = self._candidates(stems)
             if not candidates:
                 continue
-            if any(u.possible(stems) and u.find(clause, self._span(u)) is not None for u in self._unless):
-                continue
+            unmasked = self._unmasked(clause, stems)
+            if unmasked is not clause:
+                clause, candidates = unmasked, self._candidates(frozenset(unmasked.stems))
             for rule in candidates:
-                start = rule.find(clause, self._span(rule))
-                if start is not None and not (self.spec.negation and negated(clause, start)):
+                hit = rule.find(clause, self._span(rule))
+                if hit is not None and not (self.spec.negation and negated(clause, hit[0])):
                     return True
         return False
+
+    def _candidates(self, stems: frozenset[str]) -> list[Rule]:
+        found = [r for s in stems for r in self._by_stem.get(s, ()) if r.possible(stems)]
+        return found + [r for r in self._prefixed if r.possible(stems)]
+
+    def _unmasked(self, clause: Clause, stems: frozenset[str]) -> Clause:
+        """``clause`` with the words each ``unless`` rule covers blanked out, so "life
+        insurance" keeps "life" from matching but not "... if I was dead" in the same
+        long run-on message."""
+        for rule in self._unless:
+            if not rule.possible(stems):
+                continue
+            while (hit := rule.find(clause, self._span(rule))) is not None:
+                lo, hi = hit
+                blank = ("",) * (hi - lo + 1)
+                clause = Clause(
+                    clause.raw[:lo] + blank + clause.raw[hi + 1 :],
+                    clause.stems[:lo] + blank + clause.stems[hi + 1 :],
+                )
+        return clause
 
     def _corrected(self, clause: Clause) -> Clause:
         raw = tuple(self._typos.get(w, w) for w in clause.raw)

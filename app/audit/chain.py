@@ -52,9 +52,13 @@ _JSON_DEFAULTS: dict[str, Any] = {"findings": [], "details": {}}
 
 def render_time(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC; naive datetimes are taken as UTC (SQLite)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    if value.year < 1000:  # isoformat pads years to four digits, strftime does not
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat: the same text as the strftime above, several times faster (every event
+    # is rendered twice: for the spool and for its hash).
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def canonical_event(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The turn's conversation lookup returns exactly what the ORM returns, on both databases
-(on SQLite it reads through its own one-hop connection), and keeps tenants apart."""
+(on SQLite it reads through its own one-hop connection, on PostgreSQL through the
+one-round-trip reader), and keeps tenants apart."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from app.conversations import service as conversations
 from app.conversations.lookup import ConversationLookup
 from app.conversations.models import Conversation
 from app.db import create_engine, create_sessionmaker
 from app.errors import NotFound
-from tests.conftest import TenantKeys, new_tenant
+from app.pg_reads import PgReader
+from tests.conftest import PG_URL, TenantKeys, new_tenant
 
 
 @pytest.fixture
 async def lookup_and_sessions(database_url: str) -> AsyncIterator[tuple[ConversationLookup, object]]:
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
-    lookup = ConversationLookup(engine=engine, sessionmaker=sessionmaker)
+    pg_reader = None if database_url.startswith("sqlite") else PgReader(database_url=database_url)
+    lookup = ConversationLookup(engine=engine, sessionmaker=sessionmaker, pg_reader=pg_reader)
     try:
         yield lookup, sessionmaker
     finally:
         lookup.close()
+        if pg_reader is not None:
+            await pg_reader.close()
         await engine.dispose()
 
 
@@ -89,3 +94,20 @@ async def test_another_tenants_conversation_is_not_found(
     with pytest.raises(NotFound):
         await lookup.find(tenant_id=other.id, conversation_id="conv-lookup-3")
     assert await lookup.find(tenant_id=owner.id, conversation_id=None) is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (CANDOR_TEST_DATABASE_URL)")
+async def test_a_read_connection_the_server_dropped_is_replaced(database_url: str) -> None:
+    reader = PgReader(database_url=database_url, pool_size=1)
+    statement = text("SELECT pg_backend_pid()")
+    try:
+        first = (await reader.fetchall(statement, {}))[0][0]
+        # The server ends that connection (a restart, an administrator, a failover).
+        engine = create_engine(database_url)
+        async with engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await engine.dispose()
+        second = (await reader.fetchall(statement, {}))[0][0]
+        assert second != first
+    finally:
+        await reader.close()

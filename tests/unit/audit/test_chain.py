@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from app.audit.chain import GENESIS_HASH, canonical_event, canonical_json, chain_events, event_hash
+from app.audit.chain import (
+    GENESIS_HASH,
+    canonical_event,
+    canonical_json,
+    chain_events,
+    event_hash,
+    render_time,
+)
 
 
 def _event(**overrides: Any) -> dict[str, Any]:
@@ -101,3 +108,21 @@ def test_chain_events_numbers_and_links_in_order() -> None:
     assert head == (3, events[2]["hash"])
     for event in events:
         assert event["hash"] == event_hash(event["prev_hash"], canonical_event(event))
+
+
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [
+        (datetime(2026, 11, 24, 13, 5, 9, 123456, tzinfo=UTC), "2026-11-24T13:05:09.123456Z"),
+        (datetime(2026, 11, 24, 13, 5, 9, tzinfo=UTC), "2026-11-24T13:05:09.000000Z"),
+        (datetime(2026, 11, 24, 13, 5, 9, 7), "2026-11-24T13:05:09.000007Z"),  # naive: UTC
+        (
+            datetime(2026, 11, 24, 15, 5, 9, 1, tzinfo=timezone(timedelta(hours=2))),
+            "2026-11-24T13:05:09.000001Z",
+        ),
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 1).strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+    ],
+)
+def test_times_render_exactly_as_hashed_before(value: datetime, rendered: str) -> None:
+    # Existing trails were hashed with strftime's rendering: it must never change.
+    assert render_time(value) == rendered

@@ -83,3 +83,29 @@ async def test_a_request_for_a_person_in_the_same_message_wins(resources: Resour
     assert result.verdict.action is Action.ESCALATE
     assert result.verdict.reason_code is ReasonCode.CUSTOMER_REQUEST
     assert [o.decision.action for o in result.outcomes] == [Action.ESCALATE, Action.ANNOTATE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("am i chatting to a bot atm", id="atm"),
+        pytest.param("am i talking to a bot rn", id="rn"),
+        pytest.param("r u a real human being", id="human-being"),
+        pytest.param("is this a person or an ai tho", id="tho"),
+        pytest.param("are u a real agent or not", id="real-agent-or-not"),
+    ],
+)
+async def test_v7_phone_typed_bot_questions_are_answered(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ANNOTATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("are you an agent for the brand?", id="agent-for-brand"),
+        pytest.param("are you open now", id="open-now"),
+        pytest.param("is this real leather or not", id="leather-or-not"),
+    ],
+)
+async def test_v7_look_alikes_pass(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

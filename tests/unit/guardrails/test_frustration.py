@@ -236,3 +236,51 @@ async def test_v6_cue_families_escalate(rail: FrustrationGuardrail, text: str) -
 )
 async def test_v6_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
     assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+# ---- cue families added from v7's misses (examples written here) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # exasperation
+        pytest.param("for heaven's sake, just send the replacement", id="heavens-sake"),
+        pytest.param("for crying out loud where is it", id="crying-out-loud"),
+        # a complaint said again in capitals
+        pytest.param("it's been three weeks. THREE WEEKS.", id="echo-in-capitals"),
+        # disbelief at paying, contempt for the product
+        pytest.param("cant believe we paid extra for this rubbish", id="paid-for-rubbish"),
+        # angry faces
+        pytest.param("😡 my order is wrong again", id="angry-emoji"),
+        # blame, and a bare order at the end
+        pytest.param("your fault not mine, the parcel was sent to the wrong town", id="your-fault"),
+        pytest.param("Charged twice because your website went down. Fix it.", id="blame-fix-it"),
+        # it always goes wrong
+        pytest.param("every single time we order, the box is crushed", id="every-single-time"),
+        pytest.param("late AGAIN smh", id="smh"),
+    ],
+)
+async def test_v7_cue_families_escalate(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the customer's misfortune is not anger at us
+        pytest.param("my dad passed away and I need to close his account", id="bereavement"),
+        pytest.param("I have bad anxiety on the phone, can we do this by chat", id="anxiety"),
+        pytest.param("sorry to bother you, could you check my order status", id="sorry-to-bother"),
+        pytest.param(
+            "i'm really struggling with money right now, can I pause payments?", id="struggling-money"
+        ),
+        # idioms and look-alikes
+        pytest.param("I'm dead tired after the move, can it come Saturday?", id="dead-tired"),
+        pytest.param("it's been a month since I joined, love the service", id="been-a-month-happy"),
+        pytest.param("I bought a garbage bag holder, when will it ship?", id="garbage-bag"),
+        pytest.param("can you fix it for me please?", id="polite-fix-it"),
+    ],
+)
+async def test_v7_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW

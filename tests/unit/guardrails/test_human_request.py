@@ -212,3 +212,57 @@ async def test_v6_structures_escalate(resources: Resources, text: str) -> None:
 )
 async def test_v6_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+# ---- families added from v7's misses: phone typing, non-native, elderly, run-on (written here) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a run-on message that opens with the ask
+        pytest.param("agent pls my parcel never came", id="opens-agent-pls"),
+        pytest.param("human please i need to change my address", id="opens-human-please"),
+        pytest.param("person pls thx", id="person-pls-thx"),
+        # a clipped ask among filler clauses
+        pytest.param("rep. now.", id="rep-now"),
+        # elderly politeness: a lady or gentleman, a word with someone
+        pytest.param("could you kindly put me through to a lady or gentleman", id="lady-or-gentleman"),
+        pytest.param("may I have a word with someone from customer services", id="have-a-word"),
+        # non-native: the person in charge, one person, "please to connect"
+        pytest.param("i want speak with the person in charge", id="person-in-charge"),
+        pytest.param("give me one person please", id="give-me-one-person"),
+        pytest.param("please to connect me with a real human", id="please-to-connect"),
+        pytest.param("I would like someone more senior to look at this", id="someone-senior"),
+        # a call back asked for, a way to reach a person
+        pytest.param("can you arrange a callback from an advisor", id="arrange-callback"),
+        pytest.param("how can I get hold of a real person", id="get-hold-of"),
+        pytest.param("is there a way to contact a human", id="way-to-contact"),
+        # phone shorthand
+        pytest.param("i need help w my order can u get me a human", id="w-and-u"),
+        # a "no" before a noun, or "nobody", does not cancel the ask after it
+        pytest.param("still no parcel can i speak to someone", id="no-parcel-then-ask"),
+        pytest.param("nobody replies just give me an agent", id="nobody-then-ask"),
+    ],
+)
+async def test_v7_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("the agent pls note said leave it at the door", id="agent-in-a-note"),
+        pytest.param("I spoke to a lady in the shop yesterday", id="spoke-to-lady"),
+        pytest.param("I already had a call back yesterday", id="had-a-call-back"),
+        pytest.param("the person in charge of my building signs for parcels", id="in-charge-of-building"),
+        pytest.param("can I transfer my points to another person", id="transfer-points"),
+        pytest.param("Can I transfer my subscription to someone else?", id="transfer-to-someone-else"),
+        pytest.param("pass my account to my wife please", id="pass-account"),
+        pytest.param("i dont need to speak to anyone thanks", id="dont-need"),
+        pytest.param("how do i contact the courier", id="contact-courier"),
+        pytest.param("I want the senior discount", id="senior-discount"),
+    ],
+)
+async def test_v7_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

@@ -80,3 +80,31 @@ def test_a_rule_with_only_a_clause_end_is_refused() -> None:
 @pytest.mark.parametrize("forms", [("bleed", "bleeds", "bleeding"), ("need", "needs", "needed", "needing")])
 def test_eed_words_keep_one_stem(forms: tuple[str, ...]) -> None:
     assert len({stem(w) for w in forms}) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "span"),
+    [
+        pytest.param("end my life", "i want to end my life now", (3, 5), id="ordered"),
+        pytest.param("~ life end", "my life, i want to end it", (1, 5), id="order-free-back"),
+        pytest.param("stop $", "make it all stop", (3, 3), id="clause-end"),
+    ],
+)
+def test_a_rule_reports_the_words_it_covers(rule: str, text: str, span: tuple[int, int]) -> None:
+    assert compile_rule(rule).find(clauses(text)[0], 6) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        pytest.param("cancel my life insurance", False, id="unless-covers-the-phrase"),
+        pytest.param(
+            "my family would be better off if i was dead, with the life insurance", True, id="elsewhere"
+        ),
+        pytest.param("cancel the life insurance and then end my life", True, id="same-clause-other-words"),
+        pytest.param("the product is end of life and i want to end my life", True, id="end-of-life-product"),
+        pytest.param("the product is end of life", False, id="end-of-life-alone"),
+    ],
+)
+def test_unless_rules_silence_only_their_own_words(text: str, fires: bool) -> None:
+    assert load_topic(LEXICON_DIR / "self_harm.yaml").match(clauses(text)) is fires

@@ -554,3 +554,140 @@ async def test_topic_families_from_v6(rail: SensitiveTopicGuardrail, text: str, 
 )
 async def test_topic_look_alikes_from_v6_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
     assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+# ---- families added from v7's misses: long, phone-typed, non-native, oblique (written here) ----
+
+CRISIS_FAMILIES_V7 = [
+    # absence stated as a decision, folded into an errand
+    pytest.param(
+        "ok so my order is late again but whatever, ive decided i wont be here much longer anyway",
+        id="decided-wont-be-here",
+    ),
+    pytest.param(
+        "please refund the balance, I'm not going to be around after the weekend", id="not-around-after"
+    ),
+    pytest.param("cancel the gym bag order, i wont be around to use it", id="wont-be-around-to-use"),
+    pytest.param(
+        "I've got a plan and I've chosen the day. Just sort my account out please", id="plan-and-day"
+    ),
+    # last words through a stranger
+    pytest.param("please tell my mum that I'm sorry, the order number is 5512", id="tell-mum-sorry"),
+    pytest.param("tell my kids i love them. the parcel can go back", id="tell-kids-love"),
+    pytest.param("i just want somebody to know.", id="want-somebody-to-know"),
+    # giving things away
+    pytest.param("giving all my stuff away so pls cancel the subscription", id="giving-stuff-away"),
+    # going on without wanting to
+    pytest.param("I do not wish to go on living since the accident", id="not-wish-go-on-living"),
+    pytest.param("i cant carry on.", id="cant-carry-on"),
+    pytest.param("idc if i die tbh just cancel it", id="idc-if-i-die"),
+    # a method named
+    pytest.param(
+        "thinking to cut my wrists tonight and i only want the refund for my sister", id="cut-wrists"
+    ),
+    pytest.param("been staring at the rope in the garage all evening", id="rope-all-evening"),
+    pytest.param("i am going to the cliffs alone tonight", id="cliffs-tonight"),
+    pytest.param("refund to whoever, it won't matter to me once i'm gone", id="wont-matter-once-gone"),
+]
+
+
+@pytest.mark.parametrize("text", CRISIS_FAMILIES_V7)
+async def test_crisis_families_from_v7(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert "self_harm" in decision.annotations["topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("my toddler licked the laundry pod and is coughing", id="laundry-pod"),
+        pytest.param("grandad fell over and can't get up", id="fell-cant-get-up"),
+        pytest.param("she fell down the stairs and cant move", id="fell-cant-move"),
+        pytest.param("my mum broke her hip", id="broken-hip"),
+    ],
+)
+async def test_medical_families_from_v7(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert "medical_emergency" in decision.annotations["topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "I'm moving house so I won't be here after the 3rd, please pause deliveries", id="moving-house"
+        ),
+        pytest.param("I'm not going to be here after friday, I'm moving house", id="moving-house-after"),
+        pytest.param(
+            "I won't be around to use the voucher before it expires, can you extend it?", id="voucher"
+        ),
+        pytest.param("I've decided I won't be needing the second box", id="wont-need-box"),
+        pytest.param("tell my wife the flowers are from me", id="tell-wife-flowers"),
+        pytest.param("I can't get the app up and running", id="up-and-running"),
+        pytest.param("the tablet fell off the table and the screen broke", id="tablet-fell"),
+        pytest.param("can't carry on without the charger, when does it ship?", id="carry-on-without"),
+        pytest.param("i just want to know where my parcel is", id="want-to-know"),
+        pytest.param("I have a payment plan and I picked the date for the first payment", id="payment-plan"),
+        pytest.param("I've been looking at the pills on your site for an hour", id="pills-on-site"),
+    ],
+)
+async def test_crisis_look_alikes_from_v7_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ALLOW or decision.reason_code is not ReasonCode.CRISIS
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # fraud: charges disowned, phishing, the account changed, impersonation, spending not allowed
+        pytest.param("two payments that we never authorised", "fraud", id="payments-never-authorised"),
+        pytest.param("clicked the link and entered my bank details", "fraud", id="phishing-link"),
+        pytest.param("my email was changed and i cant get in", "fraud", id="email-changed"),
+        pytest.param("someone is impersonating me on your site", "fraud", id="impersonating-me"),
+        pytest.param("a stranger opened an account using my address", "fraud", id="stranger-opened"),
+        pytest.param("my flatmate bought stuff without my permission", "fraud", id="without-my-permission"),
+        # bereavement: "passed" alone, "has just died", another language
+        pytest.param(
+            "my grandad passed yesterday and his phone is on your plan", "bereavement", id="passed-alone"
+        ),
+        pytest.param("my wife has sadly died, please stop the letters", "bereavement", id="has-sadly-died"),
+        pytest.param("mi padre falleció, cancel his account", "bereavement", id="fallecio"),
+        # harassment: dirty talk, calls that never stop, a fake profile
+        pytest.param("the delivery guy keeps sending me creepy pictures", "harassment", id="creepy-pictures"),
+        pytest.param("he is texting me over and over at night", "harassment", id="texting-over-and-over"),
+        pytest.param("someone made a fake profile of me", "harassment", id="fake-profile"),
+    ],
+)
+async def test_topic_families_from_v7(rail: SensitiveTopicGuardrail, text: str, topic: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert topic in decision.annotations["topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("the item that I didn't order arrived", id="item-didnt-order"),
+        pytest.param("can I use your photos without permission on my blog", id="photos-without-permission"),
+        pytest.param("I changed my password and now I can't log in", id="changed-own-password"),
+        pytest.param("I opened an account with my details but the page froze", id="opened-own-account"),
+        pytest.param("my son passed his exams", id="passed-exams"),
+        pytest.param("my wife passed out from the heat but she's fine now", id="passed-out"),
+        pytest.param("my dad passed the account to me", id="passed-the-account"),
+        pytest.param("I want the account to be in my name only", id="in-my-name"),
+    ],
+)
+async def test_topic_look_alikes_from_v7_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert not {"fraud", "bereavement"} & set(decision.annotations.get("topics", ()))
+
+
+async def test_passed_in_a_season_is_a_death(rail: SensitiveTopicGuardrail) -> None:
+    decision = await rail.check("since my husband passed in the autumn I can't face the paperwork", CTX)
+
+    assert "bereavement" in decision.annotations["topics"]
