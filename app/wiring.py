@@ -104,7 +104,7 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
         sessionmaker=sessionmaker,
         gate=gate,
         batch_size=settings.audit_batch_size,
-        flush_interval_s=settings.audit_flush_interval_s,
+        flush_interval_s=settings.transcript_flush_interval_s,
     )
     await recorder.start()
     # On PostgreSQL, events reach the other replicas' SSE streams over LISTEN/NOTIFY.

@@ -75,6 +75,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "backend_kind": "demo",
         "backend_url": None,
         "audit_flush_interval_s": 0.01,
+        "transcript_flush_interval_s": 0.01,
         "policy_file": None,
         "hold_open_s": 0.0,  # tests that hold a stream open for a person say so
     }

@@ -3,6 +3,7 @@ only), as an existing chat widget or chat server would use it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,9 +52,10 @@ def test_non_streaming_reply_carries_disclosure_and_conversation_id(server: Runn
         headers={"Authorization": f"Bearer {server.keys['auditor']}"},
         timeout=10,
     )
-    for _ in range(50):  # the writer batches; give it a moment
+    for _ in range(100):  # the writer batches (every 0.25 s by default); give it a moment
         if any(row["guardrail"] == "disclosure" for row in events.json()["data"]):
             break
+        time.sleep(0.05)
         events = httpx.get(events.request.url, headers=events.request.headers, timeout=10)
     rows = events.json()["data"]
     assert any(row["guardrail"] == "disclosure" and row["action"] == "annotate" for row in rows)
