@@ -3,10 +3,11 @@
 Prints, for SQLite (a fresh file) or PostgreSQL (``BENCH_DATABASE_URL``, an empty database):
 
 1. write overhead per turn, at each ``--concurrency``: turn latency through the real app
-   (in-process, over ASGI, in front of the zero-latency backend, disclosure-only policy)
-   with the audit writer on (``CANDOR_AUDIT_ACK`` write, the default, and fsync), and with
-   its ``submit``/``submit_durable`` swapped for no-ops; blocks of turns rotate between the
-   three so drift hits all alike;
+   (in-process, over ASGI, on uvloop, in front of the zero-latency backend,
+   disclosure-only policy) with the audit writer on (``CANDOR_AUDIT_ACK`` write, the
+   default, and fsync), with the spool on but the database writes skipped (where the cost
+   is), and with its ``submit``/``submit_durable`` swapped for no-ops; blocks of turns
+   rotate between the four so drift hits all alike;
 2. events/s sustained by the writer: a burst of events submitted at once, timed until the
    last is spooled, chained and committed;
 3. query p95: ``GET /v1/audit/events`` pages of 100 with each filter, over a tenant with
@@ -14,7 +15,7 @@ Prints, for SQLite (a fresh file) or PostgreSQL (``BENCH_DATABASE_URL``, an empt
 4. the summary and fairness reports over that tenant's 30-day window, timed;
 5. export: a 100,000-event NDJSON export streamed, its rate and peak traced memory.
 
-    .venv/bin/python bench/audit.py [--events 1000000] [--turns 600] [--queries 40]
+    .venv/bin/python bench/audit.py [--events 1000000] [--turns 3000] [--queries 40]
     BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/bench_audit \
         .venv/bin/python bench/audit.py
 
@@ -312,7 +313,7 @@ async def main(args: argparse.Namespace, backend_url: str) -> None:
 def run() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000, help="events of the queried tenant")
-    parser.add_argument("--turns", type=int, default=600, help="turns per concurrency level")
+    parser.add_argument("--turns", type=int, default=3000, help="turns per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--queries", type=int, default=40, help="queries per filter")
     parser.add_argument("--writer-events", type=int, default=50_000)
