@@ -14,6 +14,7 @@ from app.audit.writer import AuditWriter
 from app.backends import build_backend
 from app.backends.base import BotBackend
 from app.chat.handoff import TurnHandoff
+from app.chat.prepare import TurnPreparer
 from app.chat.turn import TurnService
 from app.conversations.lookup import ConversationLookup
 from app.conversations.recorder import TurnRecorder
@@ -138,20 +139,29 @@ async def build_state(settings: Settings, *, overrides: dict[str, Any]) -> AppSt
     # The turn's first reads in one round trip each (SQLite reads in one hop without it).
     pg_reader = None if settings.is_sqlite else PgReader(database_url=settings.database_url)
     consent = ConsentLookup(engine=engine, sessionmaker=sessionmaker, pg_reader=pg_reader)
-    turns = TurnService(
+    handoff = TurnHandoff(sessionmaker=sessionmaker, gate=gate, audit=audit, hub=hub, vault=vault)
+    preparer = TurnPreparer(
         sessionmaker=sessionmaker,
         lookup=ConversationLookup(engine=engine, sessionmaker=sessionmaker, pg_reader=pg_reader),
         gate=gate,
         policies=policies,
+        recorder=recorder,
+        vault=vault,
+        handoff=handoff,
+        keys=keys,
+        consent=consent,
+    )
+    turns = TurnService(
+        preparer=preparer,
+        sessionmaker=sessionmaker,
+        gate=gate,
         backend=backend,
         audit=audit,
         recorder=recorder,
-        vault=vault,
-        handoff=TurnHandoff(sessionmaker=sessionmaker, gate=gate, audit=audit, hub=hub, vault=vault),
-        hold_open_s=settings.hold_open_s,
-        keys=keys,
+        handoff=handoff,
+        hmac_key=keys.pii_hmac,
         model_override=settings.backend_model,
-        consent=consent,
+        hold_open_s=settings.hold_open_s,
     )
     retention = build_retention(
         settings, sessionmaker=sessionmaker, gate=gate, policies=policies, audit=audit

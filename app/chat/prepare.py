@@ -75,6 +75,9 @@ class TurnPreparer:
         self._handoff = handoff
         self._keys = keys
 
+    def close(self) -> None:
+        self._lookup.close()
+
     async def prepare(self, request: TurnRequest) -> PreparedTurn:
         principal, body = request.principal, request.body
         pseudonym = (

@@ -35,15 +35,10 @@ from app.chat.turn_types import (
     TurnRequest,
     count_outcomes,
 )
-from app.conversations.lookup import ConversationLookup
 from app.conversations.recorder import TurnRecord, TurnRecorder
 from app.conversations.service import AuthorKind
-from app.conversations.vault import Vault
-from app.crypto import Keys
-from app.customers.lookup import ConsentLookup
 from app.db import WriteGate
 from app.ops import metrics
-from app.tenants.policies import PolicyStore
 from guardrails.base import Action, Stage
 from guardrails.pii_tokens import PiiTokens, StreamRestorer
 from guardrails.pipeline import StageResult
@@ -56,47 +51,30 @@ class TurnService:
     def __init__(
         self,
         *,
+        preparer: TurnPreparer,
         sessionmaker: async_sessionmaker[AsyncSession],
-        lookup: ConversationLookup,
         gate: WriteGate,
-        policies: PolicyStore,
         backend: BotBackend,
         audit: AuditWriter,
         recorder: TurnRecorder,
-        vault: Vault,
         handoff: TurnHandoff,
-        keys: Keys,
+        hmac_key: bytes,
         model_override: str | None,
         hold_open_s: float = 0.0,
-        consent: ConsentLookup | None = None,
     ) -> None:
+        self._preparer = preparer  # everything decided before the backend is called
         self._sessionmaker = sessionmaker
         self._gate = gate
-        self._recorder = recorder
-        self._vault = vault
-        self._handoff = handoff
-        self._hold_open_s = hold_open_s
-        self._hmac_key = keys.pii_hmac
-        self._policies = policies
         self._backend = backend
         self._audit = audit
-        self._keys = keys
+        self._recorder = recorder
+        self._handoff = handoff
+        self._hmac_key = hmac_key
         self._model_override = model_override
-        self._lookup = lookup
-        self._preparer = TurnPreparer(
-            sessionmaker=sessionmaker,
-            lookup=lookup,
-            gate=gate,
-            policies=policies,
-            recorder=recorder,
-            vault=vault,
-            handoff=handoff,
-            keys=keys,
-            consent=consent,
-        )
+        self._hold_open_s = hold_open_s
 
     def close(self) -> None:
-        self._lookup.close()
+        self._preparer.close()
 
     async def complete(self, request: TurnRequest) -> tuple[Reply, TurnMeta]:
         prepared = await self._preparer.prepare(request)
