@@ -62,6 +62,14 @@ class ImpersonationTexts(_Frozen):
     replacement: str  # replaces a whole reply
 
 
+class ConsentTexts(_Frozen):
+    """What Candor says about the customer's choice to talk to the AI or not."""
+
+    opted_out: str  # the reply to a turn of a customer who opted out
+    opted_in: str  # the reply confirming an in-chat opt-in
+    opt_in_prompt: str  # policy consent.require_opt_in: asked before any AI turn
+
+
 class LocaleTexts(_Frozen):
     """One language's wording; every file must have every key (checked by a test)."""
 
@@ -70,6 +78,7 @@ class LocaleTexts(_Frozen):
     handoff: HandoffTexts
     bot_question: str
     impersonation: ImpersonationTexts
+    consent: ConsentTexts
 
 
 def normalize_tag(tag: str) -> str | None:

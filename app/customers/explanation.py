@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
 from app.customers.explanation_texts import ENTITIES, SENTENCES
-from app.customers.texts import language_of
+from guardrails.locale import customer_locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def _when(moment: datetime) -> str:
 
 
 def explain_events(events: Iterable[AuditEvent], *, locale: str | None) -> dict[str, Any]:
-    words = _Words(language_of(locale))
+    words = _Words(customer_locale(locale, ()))
     items: list[Item] = []
     said: set[tuple[str, str]] = set()
     for event in events:

@@ -29,12 +29,12 @@ from app.customers.explanation import explain
 from app.customers.export import export_customer
 from app.customers.handoffs import withdraw_requests
 from app.customers.subjects import conversations_of
-from app.customers.texts import consent_texts
 from app.errors import NotFound
 from app.http import SessionDep, StateDep, request_id, require
 from app.state import AppState
 from app.tenants.keys import Principal, Role
 from escalation.store import Change
+from guardrails.locale import texts_for
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -90,7 +90,7 @@ async def put_consent(
             changes = await withdraw_requests(
                 session=session,
                 conversations=held,
-                notice=lambda conversation: consent_texts(conversation.locale).opted_in,
+                notice=lambda conversation: texts_for(conversation.locale).consent.opted_in,
                 request_id=request_id(request),
             )
     for change in changes:

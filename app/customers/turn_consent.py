@@ -26,11 +26,10 @@ from app.customers.consent import AiChoice, ConsentResult, ConsentSource
 from app.customers.handoffs import withdraw_requests
 from app.customers.lookup import ConsentLookup
 from app.customers.subjects import conversation_subject, conversations_of, subject_of
-from app.customers.texts import ConsentTexts, consent_texts
 from app.db import WriteGate
 from escalation.store import Change
 from guardrails.base import Action, Decision, ReasonCode
-from guardrails.locale import customer_locale
+from guardrails.locale import ConsentTexts, customer_locale, shipped_texts
 from guardrails.pipeline import Outcome
 from guardrails.policy import Policy
 
@@ -129,7 +128,7 @@ class TurnConsent:
         # The customer's language as every Candor text picks it: the stored or sent locale,
         # else the Accept-Language preferences.
         language = customer_locale(prepared.ctx.locale or conversation.locale, prepared.ctx.languages)
-        return TurnConsentState(stored=stored, result=result, texts=consent_texts(language))
+        return TurnConsentState(stored=stored, result=result, texts=shipped_texts(language).consent)
 
     async def _stored(self, conversation: Conversation, choices: dict[str, str | None]) -> AiChoice | None:
         subject = subject_of(conversation)

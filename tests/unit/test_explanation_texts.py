@@ -11,7 +11,7 @@ import pytest
 from app.audit.models import AuditEvent
 from app.customers.explanation import explain_events
 from app.customers.explanation_texts import ENTITIES, SENTENCES
-from app.customers.texts import LANGUAGES, consent_texts, language_of
+from guardrails.locale import SHIPPED, customer_locale, shipped_texts
 
 T0 = datetime(2026, 11, 24, 10, 2, tzinfo=UTC)
 
@@ -123,18 +123,18 @@ def test_what_each_event_says(events: list[AuditEvent], expected: list[tuple[str
 
 
 def test_every_language_has_every_sentence_and_entity() -> None:
-    for language in LANGUAGES:
+    for language in SHIPPED:
         assert set(SENTENCES[language]) == set(SENTENCES["en"])
         assert set(ENTITIES[language]) == set(ENTITIES["en"])
-        assert consent_texts(language).opted_out
+        assert shipped_texts(language).consent.opted_out
 
 
 @pytest.mark.parametrize(
     ("locale", "language"),
     [("es-MX", "es"), ("fr_CA", "fr"), ("DE", "de"), ("pt-BR", "en"), (None, "en"), ("", "en")],
 )
-def test_language_of(locale: str | None, language: str) -> None:
-    assert language_of(locale) == language
+def test_the_language_of_a_locale(locale: str | None, language: str) -> None:
+    assert customer_locale(locale, ()) == language
 
 
 def test_nothing_decided() -> None:
