@@ -70,6 +70,16 @@ class ConsentTexts(_Frozen):
     opt_in_prompt: str  # policy consent.require_opt_in: asked before any AI turn
 
 
+class ExplanationTexts(_Frozen):
+    """The plain words of a conversation's explanation: fixed sentences (keyed by what
+    happened) and what a customer calls each kind of personal data; the only things filled
+    in are such a word (``{what}``) and a date (``{when}``), never a value the customer
+    wrote. Every file has the English file's keys (checked by a test)."""
+
+    entities: dict[str, str]
+    sentences: dict[str, str]
+
+
 class LocaleTexts(_Frozen):
     """One language's wording; every file must have every key (checked by a test)."""
 
@@ -79,6 +89,7 @@ class LocaleTexts(_Frozen):
     bot_question: str
     impersonation: ImpersonationTexts
     consent: ConsentTexts
+    explanation: ExplanationTexts
 
 
 def normalize_tag(tag: str) -> str | None:

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
-from app.customers.explanation_texts import ENTITIES, SENTENCES
-from guardrails.locale import customer_locale
+from guardrails.locale import customer_locale, shipped_texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +34,12 @@ class Item:
 class _Words:
     def __init__(self, language: str) -> None:
         self.language = language
-        self._sentences = SENTENCES[language]
-        self._entities = ENTITIES[language]
+        texts = shipped_texts(language).explanation
+        self._sentences = texts.sentences
+        self._entities = texts.entities
+
+    def has(self, key: str) -> bool:
+        return key in self._sentences
 
     def say(self, key: str, **values: str) -> str:
         return self._sentences[key].format(**values)
@@ -56,7 +59,7 @@ def _describe(event: AuditEvent, words: _Words) -> list[tuple[str, str]]:
         # Queued because the customer opted out of AI (now or before): said as such.
         reason = "consent" if event.actor in ("consent", "ai_consent") else (event.reason_code or "policy")
         key = f"to_person.{reason}"
-        return [("handoff", words.say(key if key in SENTENCES["en"] else "to_person.policy"))]
+        return [("handoff", words.say(key if words.has(key) else "to_person.policy"))]
     if event.event_type == "handoff.claimed":
         return [("handoff", words.say("joined"))]
     if event.event_type == "handoff.handed_back":
