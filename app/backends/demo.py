@@ -19,7 +19,12 @@ from app.backends.messages import last_user_text
 MODEL = "candor-demo"
 SHOP = "Candor Demo Shop"
 
-_ORDER_NUMBER = re.compile(r"(#\d{4,10}|\b[A-Z]-\d{4,10})\b")
+# "#12345", "A-12345", or a bare number right after "order" ("order 12345", "order no. 12345",
+# "my order number is 12345"): what customers type when they are not shown the format.
+_ORDER_NUMBER = re.compile(
+    r"(#\d{4,10}|\b[A-Z]-\d{4,10})\b"
+    r"|\b(?i:order)(?:\s+(?i:no|nr|num|number))?\.?(?:\s+(?i:is))?[\s:]*(#?\d{4,10})\b"
+)
 # A name as typed, or the placeholder the PII guardrail put in its place.
 _NAME = re.compile(r"\bmy name is\s+(<[A-Z][A-Z_]*_\d+>|[^\W\d_][\w'-]*)", re.IGNORECASE)
 _WORD_CHUNK = re.compile(r"\s*\S+\s*")
@@ -128,8 +133,9 @@ def _match(text: str) -> tuple[str, str]:
         # A bare order number is the customer answering "what is your order number?".
         if intent == "order_status" and order_number:
             return intent, (
-                f"Thanks! Order {order_number.group(1)} was shipped yesterday and should arrive "
-                "within 2 business days. The tracking link is in your shipping confirmation e-mail."
+                f"Thanks! Order {order_number.group(1) or order_number.group(2)} was shipped yesterday "
+                "and should arrive within 2 business days. The tracking link is in your shipping "
+                "confirmation e-mail."
             )
         if pattern.search(text):
             return intent, reply
