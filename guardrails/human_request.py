@@ -19,7 +19,6 @@ Stateless: only the newest message is judged. Annotations: ``severity``, ``kind`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import ClassVar
 
@@ -27,7 +26,7 @@ from pydantic import Field
 
 from guardrails.base import Decision, Params, ReasonCode, RegexList, TurnContext
 from guardrails.handoff import Severity, carry_on, escalate
-from guardrails.lexicon import NEGATORS, words
+from guardrails.lexicon import NEGATORS, edits1, words
 from guardrails.resources import Resources
 
 # Canonical word -> spellings. Typos within one edit of the long ones are added by code.
@@ -247,7 +246,7 @@ def _canonical() -> dict[str, str]:
             table[form] = canon
     for word in _FUZZY:
         canon = table[word]
-        for typo in _edits1(word):
+        for typo in edits1(word):
             if typo not in _REAL_WORDS:
                 table.setdefault(typo, canon)
     return table
@@ -279,15 +278,6 @@ def _distance(a: str, b: str, *, limit: int) -> int:
         if min(row) > limit:
             return limit + 1
     return row[-1]
-
-
-def _edits1(word: str) -> Iterable[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    yield from (a + b[1:] for a, b in splits if b)
-    yield from (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
-    yield from (a + c + b[1:] for a, b in splits if b for c in letters)
-    yield from (a + c + b for a, b in splits for c in letters)
 
 
 class HumanRequestParams(Params):

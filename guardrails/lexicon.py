@@ -267,11 +267,13 @@ class Topic:
 
     def __init__(self, spec: TopicSpec, rules: Sequence[Rule]) -> None:
         self.spec = spec
-        self._typos = typo_table(spec.typos, exclude=spec.not_typos | _vocabulary(rules))
+        # How many rules use each stem: the lexicon's own vocabulary (never read as a typo)
+        # and, below, how selective each term is.
+        shared = Counter(s for rule in rules for t in rule.terms for s in t.stems)
+        self._typos = typo_table(spec.typos, exclude=spec.not_typos | shared.keys())
         self._unless = tuple(compile_rule(r) for u in spec.unless for r in expand(u, spec.sets))
         self._by_stem: dict[str, list[Rule]] = {}
         self._prefixed: list[Rule] = []  # rules with no term that needs a given stem
-        shared = Counter(s for rule in rules for t in rule.terms for s in t.stems)
         for rule in rules:
             required = [t for t in rule.terms if t.stems and not (t.prefixes or t.end)]
             if not required:
@@ -326,10 +328,6 @@ class Topic:
 
     def _span(self, rule: Rule) -> int:
         return self.spec.max_gap if rule.ordered else self.spec.window
-
-
-def _vocabulary(rules: Iterable[Rule]) -> frozenset[str]:
-    return frozenset(s for rule in rules for t in rule.terms for s in t.stems)
 
 
 def typo_table(words_: Iterable[str], *, exclude: AbstractSet[str]) -> dict[str, str]:
