@@ -140,6 +140,7 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
     for turn in turns:
         by_conversation.setdefault(turn.conversation.id, []).append(turn)
     now = utcnow()
+    moves = {conversation_id: _Moves.of(group) for conversation_id, group in by_conversation.items()}
     # Conversations these turns start are inserted with their counters already moved; only
     # those a racing request stored first (and those stored before) need the update.
     started = [group for group in by_conversation.values() if any(turn.is_new for turn in group)]
@@ -147,18 +148,21 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
     if started:
         result = await session.execute(
             _INSERT_IF_ABSENT_RETURNING[session.get_bind().dialect.name],
-            [_conversation_row(group[0].conversation, turns=group, now=now) for group in started],
+            [
+                _conversation_row(group[0].conversation, moves=moves[group[0].conversation.id], now=now)
+                for group in started
+            ],
         )
         inserted = set(result.scalars())
     rows: list[dict[str, Any]] = []
     last_seq: dict[str, int] = {}
     for conversation_id, group in by_conversation.items():
         conversation = group[0].conversation
-        count = sum(len(turn.entries) for turn in group)
+        count = moves[conversation_id].messages
         if conversation_id in inserted:
             end: int | None = 1 + count
         else:
-            end = await _advance(session, conversation, group, count=count, now=now)
+            end = await _advance(session, conversation, moves[conversation_id], now=now)
         if end is None:
             continue
         last_seq[conversation_id] = end - 1
@@ -181,27 +185,42 @@ async def record_turns(*, session: AsyncSession, turns: Sequence[TurnWrite]) -> 
     return last_seq
 
 
+@dataclass(frozen=True, slots=True)
+class _Moves:
+    """What a conversation's turns in one batch add to its counters."""
+
+    messages: int
+    ai_turns: int
+    state: dict[str, Any] | None  # the newest detector state, None: unchanged
+
+    @classmethod
+    def of(cls, turns: Sequence[TurnWrite]) -> _Moves:
+        states = [turn.guardrail_state for turn in turns if turn.guardrail_state is not None]
+        return cls(
+            messages=sum(len(turn.entries) for turn in turns),
+            ai_turns=sum(turn.ai_turn for turn in turns),
+            state=states[-1] if states else None,
+        )
+
+
+_NO_MOVES = _Moves(messages=0, ai_turns=0, state=None)
+
+
 async def _advance(
-    session: AsyncSession,
-    conversation: Conversation,
-    group: Sequence[TurnWrite],
-    *,
-    count: int,
-    now: datetime,
+    session: AsyncSession, conversation: Conversation, moves: _Moves, *, now: datetime
 ) -> int | None:
-    """Moves a stored conversation's counters past ``count`` new messages; returns its new
-    ``next_seq``, or None when the id belongs to another tenant."""
-    states = [turn.guardrail_state for turn in group if turn.guardrail_state is not None]
+    """Moves a stored conversation's counters; returns its new ``next_seq``, or None when
+    the id belongs to another tenant."""
     parameters: dict[str, Any] = {
         "b_id": conversation.id,
         "b_tenant_id": conversation.tenant_id,
-        "b_count": count,
-        "b_ai_turns": sum(turn.ai_turn for turn in group),
+        "b_count": moves.messages,
+        "b_ai_turns": moves.ai_turns,
         "b_now": now,
     }
     statement = _ADVANCE
-    if states:
-        statement, parameters["b_state"] = _ADVANCE_WITH_STATE, states[-1]
+    if moves.state is not None:
+        statement, parameters["b_state"] = _ADVANCE_WITH_STATE, moves.state
     end: int | None = (await session.execute(statement, parameters)).scalar_one_or_none()
     return end
 
@@ -217,27 +236,24 @@ async def ensure_stored_many(*, session: AsyncSession, conversations: Sequence[C
     unique = {conversation.id: conversation for conversation in conversations}
     await session.execute(
         _INSERT_IF_ABSENT[session.get_bind().dialect.name],
-        [_conversation_row(conversation, turns=(), now=now) for conversation in unique.values()],
+        [_conversation_row(conversation, moves=_NO_MOVES, now=now) for conversation in unique.values()],
     )
 
 
-def _conversation_row(
-    conversation: Conversation, *, turns: Sequence[TurnWrite], now: datetime
-) -> dict[str, Any]:
-    """A new conversation's row, with ``turns`` (its first ones) already counted."""
-    states = [turn.guardrail_state for turn in turns if turn.guardrail_state is not None]
+def _conversation_row(conversation: Conversation, *, moves: _Moves, now: datetime) -> dict[str, Any]:
+    """A new conversation's row, with its first turns' ``moves`` already counted."""
     return {
         "id": conversation.id,
         "tenant_id": conversation.tenant_id,
         "customer_id": conversation.customer_id,
         "customer_pseudonym": conversation.customer_pseudonym,
         "mode": conversation.mode,
-        "ai_turns": sum(turn.ai_turn for turn in turns),
-        "next_seq": 1 + sum(len(turn.entries) for turn in turns),
+        "ai_turns": moves.ai_turns,
+        "next_seq": 1 + moves.messages,
         "channel": conversation.channel,
         "locale": conversation.locale,
         "region": conversation.region,
-        "guardrail_state": states[-1] if states else {},
+        "guardrail_state": moves.state if moves.state is not None else {},
         "created_at": now,
         "updated_at": now,
     }

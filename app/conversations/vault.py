@@ -89,16 +89,16 @@ class Vault:
         """Stores the entries each write's turn issued, in the caller's transaction, with
         the conversations they belong to (inserted unless stored already); returns how many
         entries were stored. Writes of many turns share one insert of all their entries."""
-        writes = [write for write in writes if write.tokens.new_entries()]
-        if not writes:
+        pending = [(write, new) for write in writes if (new := write.tokens.new_entries())]
+        if not pending:
             return 0
         await conversations.ensure_stored_many(
-            session=session, conversations=[write.conversation for write in writes]
+            session=session, conversations=[write.conversation for write, _ in pending]
         )
         keys: dict[tuple[str, str], tuple[str, AESGCM]] = {}
         now = utcnow()
         rows = []
-        for write in writes:
+        for write, new in pending:
             conversation = write.conversation
             subject = (conversation.tenant_id, subject_of(conversation))
             if subject not in keys:
@@ -109,7 +109,7 @@ class Vault:
                 )
                 keys[subject] = key_id, AESGCM(key)
             key_id, cipher = keys[subject]
-            for token, entity_type, value in write.tokens.new_entries():
+            for token, entity_type, value in new:
                 nonce = os.urandom(_NONCE)
                 ciphertext = nonce + cipher.encrypt(nonce, value.encode(), _aad(conversation.id, token))
                 rows.append(
