@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
@@ -104,6 +105,16 @@ async def new_tenant(database_url: str) -> TenantKeys:
     finally:
         await engine.dispose()
     return TenantKeys(name=tenant.name, id=tenant.id, keys=keys)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the shared test database, through an engine of the test's own."""
+    engine = create_engine(database_url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -5,29 +5,17 @@ counters, whether its conversations are new (inserted with their counters), stor
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.conversations import service as conversations
 from app.conversations.models import Conversation, Message
 from app.conversations.service import AuthorKind, TurnWrite
-from app.db import create_engine, create_sessionmaker
 from tests.conftest import new_tenant
 
 CUSTOMER, AI = AuthorKind.CUSTOMER, AuthorKind.AI
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 def _conversation(tenant_id: str) -> Conversation:

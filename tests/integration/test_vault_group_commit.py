@@ -6,27 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.conversations import service as conversations
 from app.conversations.models import Conversation
 from app.conversations.vault import Vault, VaultWrite
-from app.db import WriteGate, create_engine, create_sessionmaker
+from app.db import WriteGate
 from app.group_commit import GroupCommit
 from guardrails.pii_tokens import PiiTokens
 from tests.conftest import new_tenant
 
 
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
+def _group_commit(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    write_many: Callable[[AsyncSession, Sequence[VaultWrite]], Awaitable[object]],
+) -> GroupCommit[VaultWrite]:
+    return GroupCommit(
+        sessionmaker=sessions, gate=WriteGate(sqlite=database_url.startswith("sqlite")), write_many=write_many
+    )
 
 
 def _conversation(tenant_id: str, customer: str | None = None) -> Conversation:
@@ -57,8 +57,7 @@ async def test_concurrent_turns_share_transactions_and_all_values_are_stored(
         transactions.append(len(writes))
         await vault.save_many(session=session, writes=writes)
 
-    group = GroupCommit(sessionmaker=sessions, gate=WriteGate(sqlite=database_url.startswith("sqlite")),
-                        write_many=save_many)  # fmt: skip
+    group = _group_commit(sessions, database_url, save_many)
     # 30 turns at once: anonymous new conversations, and two returning customers with
     # several conversations each (one subject key per customer).
     writes = [
@@ -93,8 +92,7 @@ async def test_a_write_that_fails_fails_only_its_own_caller(
             raise RuntimeError("the store refused this one")
         await vault.save_many(session=session, writes=writes)
 
-    group = GroupCommit(sessionmaker=sessions, gate=WriteGate(sqlite=database_url.startswith("sqlite")),
-                        write_many=save_many)  # fmt: skip
+    group = _group_commit(sessions, database_url, save_many)
     good = [VaultWrite(_conversation(tenant.id), _tokens(f"ok{i}@example.com")) for i in range(5)]
     results = await asyncio.gather(
         *(group.write(write) for write in [*good[:2], VaultWrite(bad, _tokens("x@example.com")), *good[2:]]),
@@ -115,10 +113,8 @@ async def test_a_lone_write_is_committed_before_write_returns(
 ) -> None:
     tenant = await new_tenant(database_url)
     vault = Vault(wrap_key=b"w" * 32)
-    group = GroupCommit(
-        sessionmaker=sessions,
-        gate=WriteGate(sqlite=database_url.startswith("sqlite")),
-        write_many=lambda session, writes: vault.save_many(session=session, writes=writes),
+    group = _group_commit(
+        sessions, database_url, lambda session, writes: vault.save_many(session=session, writes=writes)
     )
     write = VaultWrite(_conversation(tenant.id, customer="solo"), _tokens("solo@example.com"))
     await group.write(write)
