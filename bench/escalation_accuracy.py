@@ -1,19 +1,18 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--v3] ... [--v7] [--v8]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v10]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
-with their default params on (1) single generated messages (tuned set), (2) hand-written
-phrasings (held-out v1 and v2, both since used for tuning; v3 with ``--v3``, v5 with
-``--v5``, v6 with ``--v6`` and v7 with ``--v7``, all written as held-out sets and since
-used for tuning, so now development sets; the v4 development set with ``--v4``, tuned on;
-held-out v8 with ``--v8``, written 2026-11-24 without seeing the detectors or earlier sets
-and never tuned on: see ``escalation_corpus_v8``; score it once per tuning round, never
-with ``--errors`` while tuning), and (3) multi-turn
-conversations, carrying state between turns exactly as the app does (merge each
-decision's ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints
-precision / recall / F1 per detector and per topic, the false-escalation rate on neutral
-traffic, and p50/p95 latency of all five detectors together per message.
+with their default params (the escalation classifier on; ``--rules-only`` switches it
+off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
+always; v3 to v9 on request, each written as a held-out set and since tuned or trained on,
+so now development sets; v10 with ``--v10``, written 2026-11-24 without seeing the
+detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v10``:
+score it once, never with ``--errors`` while tuning), and (3) multi-turn conversations,
+carrying state between turns exactly as the app does (merge each decision's
+``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
+recall / F1 per detector and per topic, the false-escalation rate on neutral traffic, and
+p50/p95 latency of all five detectors together per message.
 """
 
 from __future__ import annotations
@@ -38,12 +37,15 @@ from escalation_corpus import (
     Conversation,
     Message,
     conversations,
+    is_neutral,
     tuned_messages,
 )
 from escalation_corpus_v4 import DEV_V4, HELD_OUT_V5
 from escalation_corpus_v6 import HELD_OUT_V6
 from escalation_corpus_v7 import HELD_OUT_V7
 from escalation_corpus_v8 import HELD_OUT_V8
+from escalation_corpus_v9 import HELD_OUT_V9
+from escalation_corpus_v10 import HELD_OUT_V10
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -52,26 +54,22 @@ from guardrails.human_request import HumanRequestGuardrail, HumanRequestParams
 from guardrails.loop import BOT_STATE_KEY, LoopGuardrail, LoopParams, note_bot_reply
 from guardrails.resources import CpuRunner, Resources
 from guardrails.sensitive_topic import SensitiveTopicGuardrail, SensitiveTopicParams
+from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
 KEY = b"k" * 32
 TARGETS = {"human_request": ("recall", 0.98), "crisis": ("recall", 0.98), "frustration": ("f1", 0.85)}
 NEUTRAL_FP_TARGET = 0.02
-NEUTRAL_GROUPS = (
-    "neutral", "hard_negative", "polite_complaint", "held_out:neutral", "held_out:polite",
-    "v3:neutral", "v3:hard_negative", "v3:polite",
-    "v4:neutral", "v4:hard_negative", "v4:polite", "v5:neutral", "v5:hard_negative", "v5:polite",
-    "v6:neutral", "v6:hard_negative", "v6:polite", "v7:neutral", "v7:hard_negative", "v7:polite",
-    "v8:neutral", "v8:hard_negative", "v8:polite",
-)  # fmt: skip
 
 
 class Detectors:
-    def __init__(self) -> None:
+    def __init__(self, *, model: bool = True) -> None:
         resources = Resources(cpu=CpuRunner(max_workers=1), hmac_key=KEY)
+        opinion = ModelOpinion(enabled=model)
+        self.model_version = escalation_classifier().version if model else None
         self.rails = [
-            HumanRequestGuardrail(params=HumanRequestParams(), resources=resources),
-            FrustrationGuardrail(params=FrustrationParams(), resources=resources),
-            SensitiveTopicGuardrail(params=SensitiveTopicParams(), resources=resources),
+            HumanRequestGuardrail(params=HumanRequestParams(model=opinion), resources=resources),
+            FrustrationGuardrail(params=FrustrationParams(model=opinion), resources=resources),
+            SensitiveTopicGuardrail(params=SensitiveTopicParams(model=opinion), resources=resources),
             LoopGuardrail(params=LoopParams(), resources=resources),
             BotQuestionGuardrail(params=BotQuestionParams(), resources=resources),
         ]
@@ -116,7 +114,7 @@ async def score_messages(
     for m in messages:
         got = fired(await det.turn(m.text, {}))
         escalated = any(not g.startswith("bot_question") for g in got)
-        if m.group in NEUTRAL_GROUPS:
+        if is_neutral(m.group):
             neutral[m.group] += 1
             neutral_fp[m.group] += escalated
         for label in set(m.labels) | got:
@@ -203,95 +201,57 @@ def check_targets(results: Mapping[str, Any], title: str) -> None:
     print(f"targets ({title}): " + "; ".join(verdicts))
 
 
+# Sets scored on request. The development sets were each written as a held-out set and
+# have since been tuned or trained on; v9 and v10 are the clean test sets: score them
+# once, never with --errors while tuning (see their module docstrings).
+OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
+    "v3": (HELD_OUT_V3, "v3 development set (written as held-out, since used for tuning)"),
+    "v4": (DEV_V4, "v4 development set (tuned on)"),
+    "v5": (HELD_OUT_V5, "v5 development set (written as held-out, since used for tuning)"),
+    "v6": (HELD_OUT_V6, "v6 development set (written as held-out, since used for tuning)"),
+    "v7": (HELD_OUT_V7, "v7 development set (written as held-out, since used for tuning)"),
+    "v8": (HELD_OUT_V8, "v8 development set (written as held-out, scored once, since trained on)"),
+    "v9": (HELD_OUT_V9, "v9 development set (written as held-out, scored once, since tuned and trained on)"),
+    "v10": (HELD_OUT_V10, "held-out v10 (written without seeing the detectors; never tuned or trained on)"),
+}  # fmt: skip
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--errors", action="store_true", help="print every misclassified message")
-    # v8 is the clean test set: score it once per tuning round, not on every tuning run,
-    # and never combine it with --errors while tuning. v7 was the clean set before it and
-    # has since been used for tuning, so it is a development set now.
     parser.add_argument(
-        "--v3", action="store_true", help="also score the v3 development set (since used for tuning)"
+        "--rules-only", action="store_true", help="switch the classifier off: the lexicons and patterns alone"
     )
-    parser.add_argument("--v4", action="store_true", help="also score the v4 development set")
-    parser.add_argument(
-        "--v5", action="store_true", help="also score the v5 development set (since used for tuning)"
-    )
-    parser.add_argument(
-        "--v6", action="store_true", help="also score the v6 development set (since used for tuning)"
-    )
-    parser.add_argument(
-        "--v7", action="store_true", help="also score the v7 development set (since used for tuning)"
-    )
-    parser.add_argument(
-        "--v8", action="store_true", help="also score held-out v8 (the unseen set, never tuned on)"
-    )
+    for name, (_, title) in OPTIONAL_SETS.items():
+        parser.add_argument(f"--{name}", action="store_true", help=f"also score the {title}")
     args = parser.parse_args()
-    det = Detectors()
+    det = Detectors(model=not args.rules_only)
     tuned = tuned_messages(args.seed)
     convs = conversations(args.seed)
-    for m in tuned[:50]:  # warm caches (stems, regexes), as a running service has them
+    for m in tuned[:50]:  # warm caches (stems, regexes, the model), as a running service has them
         await det.turn(m.text, {})
     det.latencies_ms.clear()
-    tuned_results = await score_messages(det, tuned, "tuned set (templates)", args.errors)
+    results = {"tuned": await score_messages(det, tuned, "tuned set (templates)", args.errors)}
     await score_messages(
         det, HELD_OUT_V1, "held-out v1 (seen: lexicons widened after its first run)", args.errors
     )
-    held_results = await score_messages(
+    results["held-out v2"] = await score_messages(
         det, HELD_OUT, "held-out v2 (seen: lexicons widened after its first run)", args.errors
     )
-    v3_results = None
-    if args.v3:
-        v3_results = await score_messages(
-            det, HELD_OUT_V3, "v3 development set (written as held-out, since used for tuning)", args.errors
-        )
-    v4_results = v5_results = v6_results = v7_results = v8_results = None
-    if args.v4:
-        v4_results = await score_messages(det, DEV_V4, "v4 development set (tuned on)", args.errors)
-    if args.v5:
-        v5_results = await score_messages(
-            det, HELD_OUT_V5, "v5 development set (written as held-out, since used for tuning)", args.errors
-        )
-    if args.v6:
-        v6_results = await score_messages(
-            det,
-            HELD_OUT_V6,
-            "v6 development set (written as held-out, since used for tuning)",
-            args.errors,
-        )
-    if args.v7:
-        v7_results = await score_messages(
-            det,
-            HELD_OUT_V7,
-            "v7 development set (written as held-out, since used for tuning)",
-            args.errors,
-        )
-    if args.v8:
-        v8_results = await score_messages(
-            det,
-            HELD_OUT_V8,
-            "held-out v8 (written 2026-11-24 without seeing the detectors or earlier sets, never tuned on)",
-            args.errors,
-        )
+    for name, (messages, title) in OPTIONAL_SETS.items():
+        if getattr(args, name):
+            results[title.split(" (")[0]] = await score_messages(det, messages, title, args.errors)
     await score_conversations(det, convs, args.errors)
     lat = sorted(det.latencies_ms)
     p95 = lat[int(len(lat) * 0.95)]
     print(f"\nlatency, all five detectors per message: p50 {statistics.median(lat):.3f} ms, p95 {p95:.3f} ms "
           f"over {len(lat)} messages (target p50 <= 1 ms)")  # fmt: skip
-    check_targets(tuned_results, "tuned")
-    check_targets(held_results, "held-out v2")
-    if v3_results is not None:
-        check_targets(v3_results, "v3 development set")
-    if v4_results is not None:
-        check_targets(v4_results, "v4 development set")
-    if v5_results is not None:
-        check_targets(v5_results, "v5 development set")
-    if v6_results is not None:
-        check_targets(v6_results, "v6 development set")
-    if v7_results is not None:
-        check_targets(v7_results, "v7 development set")
-    if v8_results is not None:
-        check_targets(v8_results, "held-out v8")
+    print(
+        "classifier: off (--rules-only)" if args.rules_only else f"classifier: on, model {det.model_version}"
+    )
+    for title, result in results.items():
+        check_targets(result, title)
 
 
 if __name__ == "__main__":

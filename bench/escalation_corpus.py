@@ -47,6 +47,14 @@ def _m(text: str, group: str, *labels: str) -> Message:
     return Message(text, frozenset(labels), group)
 
 
+# Groups of neutral traffic, on which any escalation is a false one ("v9:hard_negative").
+NEUTRAL_KINDS = frozenset({"neutral", "hard_negative", "polite", "polite_complaint"})
+
+
+def is_neutral(group: str) -> bool:
+    return group.rsplit(":", 1)[-1] in NEUTRAL_KINDS
+
+
 class Slots:
     def __init__(self, seed: int) -> None:
         self.rnd = random.Random(seed)

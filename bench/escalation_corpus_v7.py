@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v7 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v7 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once, then tuned on, 2026-11-24).
 
 Written on 2026-11-24 by a helper session working for the lead. To keep it honest the
 writer did not read anything under ``guardrails/`` (no lexicons, no detector code), did not

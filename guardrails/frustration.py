@@ -11,6 +11,12 @@ I'm contacting you!!!" gets 0.0. So the message score combines, as independent e
 * intensity - capitals, "!!!", "??" - which only amplifies negative evidence, so
   "THANK YOU!!!" stays calm.
 
+The escalation classifier (``guardrails.text_classifier``) then gives a second opinion on
+the message: at or above its threshold the message counts as frustrated even with no cue
+("another week, another excuse from you lot"); below ``model_veto`` a score built from
+cues alone is held just under the threshold (a calm message that happens to use a cue
+word). A tenant's own ``extra_cues`` are never vetoed.
+
 The trend over the conversation then lifts a negative message: the highest of the last
 few scores and the number of earlier complaints add evidence, but only when the new
 message is itself negative (``complaint_level``), so "ok thanks" after an angry turn
@@ -42,6 +48,7 @@ from guardrails.base import Decision, Params, ReasonCode, TurnContext, check_reg
 from guardrails.handoff import Severity, carry_on, escalate, state_of
 from guardrails.lexicon import clauses, crisis_topics, words
 from guardrails.resources import Resources
+from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
 STATE_KEY = "frustration"
 
@@ -229,6 +236,11 @@ class FrustrationParams(Params):
     history: int = Field(default=5, ge=1, le=20)
     # Tenant additions: regex (on lower-cased words without apostrophes) -> evidence weight.
     extra_cues: dict[str, float] = Field(default_factory=dict)
+    # The classifier's second opinion: at or above its threshold a message counts as
+    # frustrated even with no cue; below ``model_veto`` a cue-based score is held under
+    # the threshold (a complaint told calmly). None: the values trained with the model.
+    model: ModelOpinion = ModelOpinion(min_words=5)
+    model_veto: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("extra_cues")
     @classmethod
@@ -252,6 +264,11 @@ class FrustrationGuardrail:
         cues += [("tenant", w, re.compile(p)) for p, w in params.extra_cues.items()]
         self._cues = cues
         self._crisis = crisis_topics()
+        self._model = escalation_classifier() if params.model.enabled else None
+        if self._model is not None:
+            trained = self._model.thresholds
+            self._model_threshold = params.model.threshold or trained["frustration"]
+            self._model_veto = trained["frustration_veto"] if params.model_veto is None else params.model_veto
 
     def message_score(self, text: str) -> tuple[float, list[str]]:
         """The newest message's frustration in [0, 1] and the cue groups that fired.
@@ -295,6 +312,23 @@ class FrustrationGuardrail:
             score *= 0.75
         return score, sorted(evidence)
 
+    def _second_opinion(self, text: str, message: float, cues: list[str]) -> tuple[float, list[str]]:
+        assert self._model is not None
+        threshold = self._params.threshold
+        model = self._model.scores(text)["frustration"]
+        if (
+            model >= self._model_threshold
+            and message >= self._params.complaint_level
+            and self._params.model.judges(text)
+        ):
+            # The model confirms a message the cues already find somewhat negative; on its
+            # own it overreads plain questions ("where is my parcel now?").
+            return max(message, model, threshold), [*cues, "model"]
+        if message >= threshold and model < self._model_veto and "tenant" not in cues:
+            # A tenant's own cue is policy, not evidence to second-guess.
+            return threshold - 0.01, [*cues, "model_veto"]
+        return message, cues
+
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         p = self._params
         old = state_of(ctx.state, STATE_KEY)
@@ -311,6 +345,9 @@ class FrustrationGuardrail:
 
         message, cues = self.message_score(text)
         message = round(message, 3)  # 1 - (1 - 0.45) must compare equal to a 0.45 threshold
+        if self._model is not None:
+            message, cues = self._second_opinion(text, message, cues)
+            message = round(message, 3)
         score = message
         if message >= p.complaint_level:
             # The trend only lifts a message that is itself negative.

@@ -13,6 +13,11 @@ table is built once, so a message costs one dictionary lookup per word. Long wor
 two-edit budget against "representative" and "supervisor" ("reprasentitive"), computed
 on demand and cached.
 
+When the patterns find nothing, the escalation classifier (``guardrails.text_classifier``)
+gives a second opinion: a probability of a request at or above the policy's threshold
+escalates with kind ``model`` ("I'd prefer to discuss this with one of your colleagues").
+It can only add a request, never silence one, and ``ignore_patterns`` silence it too.
+
 Stateless: only the newest message is judged. Annotations: ``severity``, ``kind``.
 """
 
@@ -28,6 +33,7 @@ from guardrails.base import Decision, Params, ReasonCode, RegexList, TurnContext
 from guardrails.handoff import Severity, carry_on, escalate
 from guardrails.lexicon import NEGATORS, edits1, words
 from guardrails.resources import Resources
+from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
 # Canonical word -> spellings. Typos within one edit of the long ones are added by code.
 _PERSON_WORDS = {
@@ -117,6 +123,25 @@ _FOLD = [
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
     (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),
     (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
+    # Someone else's agent: "speak to my estate agent through your app", "the travel agent".
+    (
+        re.compile(
+            r"\b(?:estate|travel|letting|lettings|insurance|booking|shipping|customs|property|real estate"
+            r"|sports|talent|literary|secret|free|double|cleaning) agents?\b"
+        ),
+        "broker",
+    ),
+    # A person word naming a feature, not a person: "manager login", "supervisor controls",
+    # "a human-readable version", "agent mode".
+    (
+        re.compile(
+            r"\b(?:agent|manager|supervisor|admin|operator|human|staff|representative|rep) "
+            r"(?:login|logins|account|accounts|access|controls?|settings|mode|permissions?|roles?|dashboard"
+            r"|portal|view|readable|level|licen[cs]es?|seats?|profiles?|tools?|features?|plan|tier|pin"
+            r"|password|approval|override|app)\b"
+        ),
+        "tool",
+    ),
 ]
 _FILLER = frozenset((
     "please", "pls", "plz", "plse", "now", "a", "an", "the", "real", "live", "actual", "i", "me",
@@ -288,6 +313,8 @@ class HumanRequestParams(Params):
     # Regexes that veto a match (a product called "Agent Pro").
     ignore_patterns: RegexList = ()
     max_standalone_words: int = Field(default=6, ge=1, le=20)
+    # The classifier catches phrasings the patterns miss; it can only add a request.
+    model: ModelOpinion = ModelOpinion()
 
 
 class HumanRequestGuardrail:
@@ -303,6 +330,9 @@ class HumanRequestGuardrail:
         )
         self._extra = [re.compile(p, re.IGNORECASE) for p in params.extra_patterns]
         self._ignore = [re.compile(p, re.IGNORECASE) for p in params.ignore_patterns]
+        self._model = escalation_classifier() if params.model.enabled else None
+        if self._model is not None:
+            self._model_threshold = params.model.threshold or self._model.thresholds["human_request"]
 
     def kind(self, text: str) -> str | None:
         """Which request shape the message has ("talk", "standalone", ...), or None."""
@@ -358,6 +388,13 @@ class HumanRequestGuardrail:
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         kind = self.kind(text)
+        score = 0.95
+        if kind is None and self._model is not None and self._params.model.judges(text):
+            if any(p.search(text) for p in self._ignore):
+                return carry_on(self.name, text, reason="no request for a person")
+            score = self._model.scores(text)["human_request"]
+            if score >= self._model_threshold:
+                kind = "model"
         if kind is None:
             return carry_on(self.name, text, reason="no request for a person")
         return escalate(
@@ -365,7 +402,7 @@ class HumanRequestGuardrail:
             text,
             reason=f"the customer asked for a person ({kind})",
             code=ReasonCode.CUSTOMER_REQUEST,
-            score=0.95,
+            score=score,
             severity=self._params.severity,
             kind=kind,
         )

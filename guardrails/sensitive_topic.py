@@ -8,6 +8,11 @@ for self-harm and medical emergencies Candor's own ``reply`` (crisis resources, 
 your local emergency number") goes to the customer before anything else, and the
 handoff is ``urgent``.
 
+When no crisis lexicon matches, the escalation classifier (``guardrails.text_classifier``)
+gives a second opinion on self-harm and medical emergencies only: a crisis probability at
+or above the policy's threshold adds the crisis topic (its medical head picks which), with
+the same reply and urgency. The other topics are the lexicons alone.
+
 Stateless: it judges the newest message only, so an old message never fires twice.
 Annotations on ESCALATE: ``severity``, ``topics`` (every topic matched, most severe first).
 """
@@ -22,6 +27,7 @@ from guardrails.base import Decision, Params, ReasonCode, TurnContext
 from guardrails.handoff import SEVERITY_RANK, Severity, carry_on, escalate
 from guardrails.lexicon import LEXICON_DIR, Topic, available_topics, clauses, compile_rule, load_topic
 from guardrails.resources import Resources
+from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
 CRISIS_REPLY = (
     "I'm really sorry you're going through this, and I want to make sure you get support right now. "
@@ -41,6 +47,9 @@ class SensitiveTopicParams(Params):
     extra_phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # topic -> rules
     crisis_reply: str = Field(default=CRISIS_REPLY, min_length=20, max_length=1000)
     emergency_reply: str = Field(default=EMERGENCY_REPLY, min_length=20, max_length=1000)
+    # The classifier finds crisis messages the lexicons miss (self-harm and medical
+    # emergencies only; the other topics are rules alone). It can only add a match.
+    model: ModelOpinion = ModelOpinion()
 
     @field_validator("topics")
     @classmethod
@@ -88,10 +97,31 @@ class SensitiveTopicGuardrail:
                 ts[0].spec.reply != "crisis",
             ),
         )
+        self._model = escalation_classifier() if params.model.enabled else None
+        if self._model is not None:
+            self._model_threshold = params.model.threshold or self._model.thresholds["crisis"]
+
+    def _model_crisis(self, text: str) -> tuple[Topic, Severity] | None:
+        """The crisis topic the classifier sees in ``text``, if it is enabled here."""
+        if self._model is None or not self._params.model.judges(text):
+            return None
+        scores = self._model.scores(text)
+        if scores["crisis"] < self._model_threshold:
+            return None
+        # The medical head tells an emergency from self-harm; both replies say to call
+        # the local emergency number, so a wrong guess still gives safe advice.
+        name = "medical_emergency" if scores["medical_emergency"] >= 0.5 else "self_harm"
+        return next(((t, s) for t, s in self._topics if t.spec.topic == name), None)
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         parts = clauses(text)
         matched = [(topic, severity) for topic, severity in self._topics if topic.match(parts)]
+        by_model = False
+        if not any(t.spec.reason_code is ReasonCode.CRISIS for t, _ in matched):
+            found = self._model_crisis(text)
+            if found is not None:
+                matched.insert(0, found)
+                by_model = True
         if not matched:
             return carry_on(self.name, text, reason="no sensitive topic")
         top, severity = matched[0]
@@ -103,7 +133,7 @@ class SensitiveTopicGuardrail:
         return escalate(
             self.name,
             text,
-            reason=f"sensitive topic: {', '.join(names)}",
+            reason=f"sensitive topic: {', '.join(names)}{' (model)' if by_model else ''}",
             code=top.spec.reason_code,
             score=1.0 if crisis else 0.9,
             severity=severity,

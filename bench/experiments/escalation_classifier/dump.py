@@ -11,8 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from escalation_accuracy import NEUTRAL_GROUPS, Detectors, fired
-from escalation_corpus import HELD_OUT, HELD_OUT_V1, HELD_OUT_V3, tuned_messages
+from escalation_accuracy import Detectors, fired
+from escalation_corpus import HELD_OUT, HELD_OUT_V1, HELD_OUT_V3, is_neutral, tuned_messages
 from escalation_corpus_v4 import DEV_V4, HELD_OUT_V5
 from escalation_corpus_v6 import HELD_OUT_V6
 from escalation_corpus_v7 import HELD_OUT_V7
@@ -45,7 +45,7 @@ async def main():
                     "text": m.text,
                     "group": m.group,
                     "labels": sorted(m.labels),
-                    "neutral": m.group in NEUTRAL_GROUPS,
+                    "neutral": is_neutral(m.group),
                     "lex": sorted(got),
                 }
             )

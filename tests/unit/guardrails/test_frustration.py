@@ -107,7 +107,9 @@ async def test_rising_negativity_escalates_a_message_that_alone_would_not(rail: 
     assert turns[1].score > turns[1].annotations["message_score"]
 
 
-async def test_an_old_message_never_fires_twice(rail: FrustrationGuardrail) -> None:
+async def test_an_old_message_never_fires_twice(resources: Resources) -> None:
+    # The rules' state on their own: the model reads a bare "where is it?" as impatient.
+    rail = FrustrationGuardrail(params=FrustrationParams(model={"enabled": False}), resources=resources)
     turns = await transcript(
         rail, ["This is ridiculous, nobody answers!!!", "ok thanks", "fine", "where is it?"]
     )
@@ -283,4 +285,83 @@ async def test_v7_cue_families_escalate(rail: FrustrationGuardrail, text: str) -
     ],
 )
 async def test_v7_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+# ---- the classifier's second opinion ----
+
+
+async def test_the_model_confirms_frustration_the_cues_only_hint_at(resources: Resources) -> None:
+    text = "another week, another excuse from you lot, seriously"
+    rules_only = FrustrationGuardrail(params=FrustrationParams(model={"enabled": False}), resources=resources)
+    assert (await rules_only.check(text, ctx())).action is Action.ALLOW
+
+    decision = await FrustrationGuardrail(params=FrustrationParams(), resources=resources).check(text, ctx())
+
+    assert decision.action is Action.ESCALATE
+    assert "model" in decision.annotations["cues"]
+
+
+async def test_the_model_alone_does_not_make_a_plain_question_a_complaint(resources: Resources) -> None:
+    # The model reads "now?" as impatience; the cues find nothing negative, so it stays quiet.
+    rail = FrustrationGuardrail(params=FrustrationParams(model={"threshold": 0.05}), resources=resources)
+
+    assert (await rail.check("Where is my parcel now?", ctx())).action is Action.ALLOW
+
+
+async def test_the_model_vetoes_a_cue_it_is_sure_is_calm(resources: Resources) -> None:
+    text = "This is the third time I'm contacting you!!!"
+    # A veto above every score: any cue-based escalation the model does not back is held.
+    rail = FrustrationGuardrail(
+        params=FrustrationParams(model={"threshold": 1.0}, model_veto=1.0), resources=resources
+    )
+
+    decision = await rail.check(text, ctx())
+
+    assert decision.action is Action.ALLOW
+    assert decision.score < FrustrationParams().threshold
+
+
+async def test_a_tenant_cue_is_never_vetoed(resources: Resources) -> None:
+    params = FrustrationParams(extra_cues={r"\bmeh\b": 0.6}, model={"threshold": 1.0}, model_veto=1.0)
+
+    assert (
+        await FrustrationGuardrail(params=params, resources=resources).check("meh", ctx())
+    ).action is Action.ESCALATE
+
+
+# ---- the commonest customer-service questions, asked plainly (also classifier training data) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Question number 3: where is my parcel?",
+        "Hi, where is my parcel? It says out for delivery",
+        "where is my refund for the returned shoes",
+        "Where is my order, I placed it on Monday",
+        "where's my package at the moment?",
+        "Can you tell me where my delivery is please",
+        "Why was I charged this month?",
+        "why is my bill higher than last month",
+        "When will my order arrive?",
+        "when is the engineer coming tomorrow",
+        "How do I track my parcel?",
+        "has my refund been processed yet?",
+        "Is my order still coming today?",
+        "what's happening with my order",
+        "any news on my replacement card?",
+        "I haven't received my order yet, can you check where it is?",
+        "where do I find my invoice",
+        "where is the nearest store to me",
+        "Still waiting for the confirmation email, is that normal?",
+        "My parcel hasn't arrived yet, what are the next steps?",
+        "why hasn't my payment gone through",
+        "How long does a refund usually take?",
+        "Could you check the status of my return please?",
+        "what time will the driver get here",
+        "Where is my money? I returned the item last week",
+    ],
+)
+async def test_plain_questions_about_an_order_stay_calm(rail: FrustrationGuardrail, text: str) -> None:
     assert (await rail.check(text, ctx())).action is Action.ALLOW

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from guardrails.base import Action, ReasonCode, Stage, TurnContext
 from guardrails.human_request import HumanRequestGuardrail, HumanRequestParams
 from guardrails.resources import CpuRunner, Resources
+from guardrails.text_classifier import escalation_classifier
 
 
 @pytest.fixture
@@ -122,7 +123,8 @@ async def test_tenant_patterns_add_and_veto(resources: Resources) -> None:
 
 
 async def test_typo_tolerance_can_be_switched_off(resources: Resources) -> None:
-    assert (await rail(resources, typo_tolerance=False).check("agetn", CTX)).action is Action.ALLOW
+    rules_only = rail(resources, typo_tolerance=False, model={"enabled": False})
+    assert (await rules_only.check("agetn", CTX)).action is Action.ALLOW
     assert (await rail(resources).check("agetn", CTX)).action is Action.ESCALATE
 
 
@@ -266,3 +268,56 @@ async def test_v7_families_escalate(resources: Resources, text: str) -> None:
 )
 async def test_v7_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+# ---- the classifier's second opinion ----
+
+PARAPHRASE = "I would prefer to discuss this with one of your colleagues directly"
+
+
+async def test_the_model_finds_a_request_the_patterns_miss(resources: Resources) -> None:
+    assert (await rail(resources, model={"enabled": False}).check(PARAPHRASE, CTX)).action is Action.ALLOW
+
+    decision = await rail(resources).check(PARAPHRASE, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert decision.reason_code is ReasonCode.CUSTOMER_REQUEST
+    assert decision.annotations["kind"] == "model"
+    assert decision.score >= escalation_classifier().thresholds["human_request"]
+
+
+async def test_a_tenant_threshold_overrides_the_trained_one(resources: Resources) -> None:
+    strict = rail(resources, model={"threshold": 1.0})
+
+    assert (await strict.check(PARAPHRASE, CTX)).action is Action.ALLOW
+    assert (await strict.check("can I speak to a manager", CTX)).action is Action.ESCALATE
+
+
+async def test_ignore_patterns_also_silence_the_model(resources: Resources) -> None:
+    quiet = rail(resources, ignore_patterns=(r"\bcolleagues\b",))
+
+    assert (await quiet.check(PARAPHRASE, CTX)).action is Action.ALLOW
+
+
+# ---- look-alike families from the v9 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("How do I set up an admin login for my office manager?", id="admin-login"),
+        pytest.param("Does the plan include supervisor access for the shift leads?", id="supervisor-access"),
+        pytest.param("Please send a human readable copy of the contract", id="human-readable"),
+        pytest.param("Can I message my letting agent from your app?", id="letting-agent"),
+        pytest.param("Our travel agents need a group booking code", id="travel-agents"),
+        pytest.param("How many agent seats come with the helpdesk tier?", id="agent-seats"),
+    ],
+)
+async def test_v9_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+async def test_a_person_word_before_a_feature_word_is_still_a_request_elsewhere(resources: Resources) -> None:
+    assert (
+        await rail(resources).check("can I talk to a manager about my account", CTX)
+    ).action is Action.ESCALATE

@@ -14,6 +14,7 @@ from guardrails.sensitive_topic import (
     SensitiveTopicGuardrail,
     SensitiveTopicParams,
 )
+from guardrails.text_classifier import escalation_classifier
 
 CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
 
@@ -691,3 +692,94 @@ async def test_passed_in_a_season_is_a_death(rail: SensitiveTopicGuardrail) -> N
     decision = await rail.check("since my husband passed in the autumn I can't face the paperwork", CTX)
 
     assert "bereavement" in decision.annotations["topics"]
+
+
+# ---- the classifier's second opinion (crisis only) ----
+
+OBLIQUE = "i just want it all to go quiet for good"
+
+
+async def test_the_model_finds_a_crisis_the_lexicons_miss(resources: Resources) -> None:
+    rules_only = SensitiveTopicGuardrail(
+        params=SensitiveTopicParams(model={"enabled": False}), resources=resources
+    )
+    assert (await rules_only.check(OBLIQUE, CTX)).action is Action.ALLOW
+
+    decision = await SensitiveTopicGuardrail(params=SensitiveTopicParams(), resources=resources).check(
+        OBLIQUE, CTX
+    )
+
+    assert decision.action is Action.ESCALATE
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert decision.annotations["topics"] == ["self_harm"]
+    assert decision.annotations["severity"] == "urgent"
+    assert decision.reply == CRISIS_REPLY
+    assert "(model)" in decision.reason
+
+
+async def test_the_medical_head_picks_the_emergency_reply(resources: Resources) -> None:
+    rail = SensitiveTopicGuardrail(params=SensitiveTopicParams(model={"threshold": 0.5}), resources=resources)
+    scores = escalation_classifier().scores("my husband collapsed in the kitchen and he isn't answering me")
+    assert scores["crisis"] >= 0.5 and scores["medical_emergency"] >= 0.5
+
+    decision = await rail.check("my husband collapsed in the kitchen and he isn't answering me", CTX)
+
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert decision.annotations["topics"][0] == "medical_emergency"
+
+
+async def test_a_model_crisis_goes_before_a_lexicon_topic(resources: Resources) -> None:
+    text = "I can't pay the bill and honestly I just want it all to go quiet for good"
+
+    decision = await SensitiveTopicGuardrail(params=SensitiveTopicParams(), resources=resources).check(
+        text, CTX
+    )
+
+    assert decision.reason_code is ReasonCode.CRISIS
+    assert decision.annotations["topics"] == ["self_harm", "financial_hardship"]
+    assert decision.reply == CRISIS_REPLY
+
+
+async def test_the_model_stays_out_of_topics_a_tenant_switched_off(resources: Resources) -> None:
+    params = SensitiveTopicParams(topics=("fraud", "legal_threat"))
+    decision = await SensitiveTopicGuardrail(params=params, resources=resources).check(OBLIQUE, CTX)
+
+    assert decision.action is Action.ALLOW
+
+
+# ---- look-alike families from the v9 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "I think I had an overdose of chocolate over Christmas, cancel the hamper", id="overdose-food"
+        ),
+        pytest.param("couldn't breathe from laughing at the delivery note", id="breathe-laughing"),
+        pytest.param("Do you sell a spare EpiPen holder for a school bag?", id="epipen-holder"),
+        pytest.param("If I die after 70, does the over-50s plan still pay out?", id="die-after-age"),
+        pytest.param("Who gets the payout if I die, can I name two beneficiaries?", id="payout-if-i-die"),
+        pytest.param("The knife set arrived with two knives missing", id="knife-set"),
+        pytest.param("We run an anti-bullying workshop, can we book the function room?", id="anti-bullying"),
+        pytest.param("Is there a harassment policy template in the HR software?", id="harassment-policy"),
+        pytest.param("been stalking the restock page for days lol, when's it back?", id="stalking-page"),
+        pytest.param(
+            "We're funeral directors and need card terminals for the parlour", id="funeral-directors"
+        ),
+    ],
+)
+async def test_look_alikes_from_v9_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I took an overdose of my tablets an hour ago", id="overdose-tablets"),
+        pytest.param("he's been stalking me since I left him", id="stalking-me"),
+        pytest.param("I cut myself with a kitchen knife on purpose last night", id="knife-on-purpose"),
+    ],
+)
+async def test_the_v9_exceptions_leave_the_real_thing_alone(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ESCALATE
