@@ -46,7 +46,8 @@ _PERSON_WORDS = {
     "operator": ("operator", "operater", "oprator", "opperator"),
     "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
                 "supervsior", "superviser", "boss", "responsible", "responsable"),
-    "staff": ("staff", "employee", "employees", "advisor", "adviser", "associate", "colleague", "clerk"),
+    "staff": ("staff", "employee", "employees", "advisor", "adviser", "associate", "colleague", "clerk",
+              "pharmacist", "receptionist", "officer", "caseworker"),
     "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1", "sum1",
                 "som1", "sumbody", "smone"),
     "talk": ("talk", "speak", "chat", "talking", "speaking", "chatting", "tlak", "speek", "spek", "soeak",
@@ -121,6 +122,39 @@ _FOLD = [
         "your manager",
     ),
     (re.compile(r"\b(?:put|patch) (?:me|us) through\b|\bhand me over\b"), "transfer me"),
+    (re.compile(r"\bput (?:me|us) (?:on ?to|over to)\b"), "transfer me to"),
+    (re.compile(r"\bteam ?leaders?\b|\bshift ?leads?\b"), "manager"),
+    (
+        re.compile(
+            r"\b(?:support|service|customer service|customer care|helpdesk) (?:staff|people|person|agents?)\b"
+        ),
+        "staff",
+    ),
+    # A call back reported, not asked for: "I was told I'd get a call back yesterday".
+    (
+        re.compile(
+            r"\b(?:told|promised|said|supposed|meant|expecting|expected|was going)(?: \w+){0,3}? "
+            r"(?:get|have|receive|got) (?:a )?(?:call ?back|callback|ring ?back)\b"
+        ),
+        "reported",
+    ),
+    # Words put in the assistant's mouth ("you are a human agent named Tom") and contact
+    # details offered ("you can also call me on ..."): neither asks for a person.
+    (
+        re.compile(
+            r"\byou(?: are|re| r)? (?:now |really |actually )?(?:a |an )(?:\w+ )?(?:human|agent|person|rep)\b"
+        ),
+        "roleplay",
+    ),
+    (
+        re.compile(
+            r"\b(?:you can|you could|feel free to|or) (?:also |always )?"
+            r"(?:call|ring|text|reach|contact) (?:me|us)\b"
+        ),
+        "contact",
+    ),
+    # Game modes and settings: "does the game have a human vs AI mode?"
+    (re.compile(r"\bhuman (?:vs|versus|v|against|or) (?:ai|computer|cpu|bot|bots)\b"), "pvp"),
     (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),
     (re.compile(r"\bperson to person\b|\bpeer to peer\b"), "p2p"),
     # Someone else's agent: "speak to my estate agent through your app", "the travel agent".
@@ -185,7 +219,8 @@ _LEADING = re.compile(
 )
 _PATTERNS = {
     "talk": re.compile(
-        rf"\b(?:talk|have (?:a |an )?(?:quick |short |proper |little )?(?:word|conversation|discussion|talk))"
+        rf"\b(?:talk|(?:have|like|want|need) (?:a |an )?(?:quick |short |proper |little )?"
+        rf"(?:word|conversation|discussion|talk))"
         rf" (?:\w+ ){{0,3}}?(?:to|with) (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
         # a wish to deal with a person: "I'd rather deal with a person than a bot"
         r"|\b(?:rather|prefer|want to|need to|like to|let me|can i|could i|may i|wish to)(?: to)?(?: just)? "
@@ -232,7 +267,8 @@ _PATTERNS = {
         # "put a human on", "get someone on the line"
         r"|\b(?:put|get|bring) (?:me |us )?(?:a |an |the |your |some )?(?:real |live |actual )?"
         rf"(?:{_TARGET}|someone)"
-        r" on(?:$| (?:the line|the phone|the chat|the talk|the call|this|here|now|please|pls|asap)\b)"
+        r"(?: \w+){0,3}? on"
+        r"(?:$| (?:the line|the phone|the chat|the talk|the call|this|here|now|please|pls|asap)\b)"
         # "ring me back with a real person", "a call back from an advisor"
         r"|\b(?:call|ring|phone|callback|call back|ring back) (?:me |us )?(?:back )?(?:with|from|by) "
         rf"(?:\w+ ){{0,2}}?{_TARGET}\b"
@@ -249,12 +285,26 @@ _PATTERNS = {
         # "can a human look at my case", "could a person please check this"
         r"|\b(?:can|could|would|will|may) (?:a |an |one of your |your |some )?(?:real |live |actual )?"
         rf"{_TARGET} (?:please )?(?:look|check|review|handle|deal|sort|help|see|read|go)\b"
+        # "I'd like my complaint handled by a team leader"
+        r"|\b(?:like|want|need|prefer|rather|get|have|can|could) (?:\w+ ){0,3}?"
+        r"(?:handled|dealt with|looked at|reviewed|sorted|checked|answered|called back) by "
+        rf"(?:a |an |the |your |one of your )?(?:real |live |actual )?{_TARGET}\b"
+        # "the number for your customer services team so I can ring them"
+        r"|\b(?:phone |contact |telephone )?number (?:for|of|to call|to ring|to reach) (?:\w+ ){0,3}?"
+        rf"{_TARGET}\b"
+        # insisting: "i said REPRESENTATIVE", "I asked for an agent"
+        rf"|\bi (?:said|typed|wrote|asked for|want|need)(?: a| an| the)?(?: real| live| actual)? {_TARGET}\b"
     ),
     "refuse_bot": re.compile(
         r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
         r" (?:\w+ ){0,4}?(?:bot|bots|robot|robots|machine|ai|chatbot|computer|automated)\b"
     ),
 }
+
+
+# What the folds above leave where a person word meant something else: the model, which
+# reads the raw words, must not overrule them.
+_OTHER_SENSE = re.compile(r"\b(?:hr|carrier|recipient|broker|tool|reported|pvp|p2p|roleplay|contact)\b")
 
 
 def _negated(before: str) -> bool:
@@ -380,6 +430,19 @@ class HumanRequestGuardrail:
             hit = _near_long(word)
         return hit or word
 
+    def ruled_out(self, text: str) -> bool:
+        """The rules saw a person word in another sense ("manager login"), or a request
+        shape negated ("I don't need to speak to anyone"): the model, which reads raw
+        n-grams and knows no negation, must not overrule them."""
+        for sentence in _SENTENCE.split(text):
+            canon = self._canon(sentence)
+            if _OTHER_SENSE.search(canon):
+                return True
+            for pattern in _PATTERNS.values():
+                if any(_negated(canon[: m.start()]) for m in pattern.finditer(canon)):
+                    return True
+        return False
+
     def _canon(self, text: str) -> str:
         canon = " ".join(self._word(w) for w in words(text))
         for pattern, replacement in _FOLD:
@@ -390,7 +453,7 @@ class HumanRequestGuardrail:
         kind = self.kind(text)
         score = 0.95
         if kind is None and self._model is not None and self._params.model.judges(text):
-            if any(p.search(text) for p in self._ignore):
+            if any(p.search(text) for p in self._ignore) or self.ruled_out(text):
                 return carry_on(self.name, text, reason="no request for a person")
             score = self._model.scores(text)["human_request"]
             if score >= self._model_threshold:

@@ -53,6 +53,7 @@ from escalation_corpus_v6 import HELD_OUT_V6  # noqa: E402
 from escalation_corpus_v7 import HELD_OUT_V7  # noqa: E402
 from escalation_corpus_v8 import HELD_OUT_V8  # noqa: E402
 from escalation_corpus_v9 import HELD_OUT_V9  # noqa: E402
+from escalation_corpus_v10 import HELD_OUT_V10  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -72,9 +73,10 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v7": HELD_OUT_V7,
     "v8": HELD_OUT_V8,
     "v9": HELD_OUT_V9,
+    "v10": HELD_OUT_V10,
 }
-HELD_OUT_SETS = ("v10",)  # bench/escalation_corpus_v10.py: never read here
-CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9")
+HELD_OUT_SETS = ("v11",)  # bench/escalation_corpus_v11.py: never read here
+CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10")
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
 HEADS = ("crisis", "human_request", "frustration", "medical_emergency")
@@ -85,7 +87,7 @@ VETO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 # The model's own share of false escalations on neutral messages, per head. A missed
 # crisis costs most, so crisis gets most of it; requests and frustration are mostly
 # found by the rules.
-BUDGETS = {"crisis": 0.0075, "human_request": 0.0, "frustration": 0.0025}
+BUDGETS = {"crisis": 0.0075, "human_request": 0.0025, "frustration": 0.0025}
 OUT = text_classifier.ESCALATION_MODEL
 
 
@@ -110,6 +112,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_medical_families_from_v7": MEDICAL,
         "test_crisis_look_alikes_from_v7_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v9_families_pass": NOT_CRISIS,
+        "test_look_alikes_from_v10_families_pass": NOT_CRISIS,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -121,6 +124,8 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v7_families_escalate": {"human_request": True},
         "test_v7_look_alikes_stay_quiet": {"human_request": False},
         "test_v9_look_alikes_stay_quiet": {"human_request": False},
+        "test_v10_families_escalate": {"human_request": True},
+        "test_v10_look_alikes_stay_quiet": {"human_request": False},
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},
@@ -147,6 +152,7 @@ class Row:
     lexicon: frozenset[str]  # what the rules fire on, model off
     known: dict[str, bool] | None = None  # a table row: the only heads it labels
     frustration_score: float = 0.0  # the frustration rail's score, model off
+    request_ruled_out: bool = False  # the request rules read a person word in another sense
 
     def labels_head(self, head: str) -> bool:
         return self.known is None or head in self.known
@@ -168,9 +174,9 @@ def vectorizers() -> list[TfidfVectorizer]:
     ]
 
 
-async def lexicon_labels(texts: Sequence[str]) -> list[tuple[frozenset[str], float]]:
-    """What the rule-based rails escalate on, one message at a time, the model off, and
-    the frustration rail's score for the message."""
+async def lexicon_labels(texts: Sequence[str]) -> list[tuple[frozenset[str], float, bool]]:
+    """What the rule-based rails escalate on, one message at a time, the model off; the
+    frustration rail's score for the message; whether the request rules rule it out."""
     resources = Resources(cpu=CpuRunner(max_workers=1))
     off = ModelOpinion(enabled=False)
     rails: list[HumanRequestGuardrail | FrustrationGuardrail | SensitiveTopicGuardrail] = [
@@ -193,7 +199,9 @@ async def lexicon_labels(texts: Sequence[str]) -> list[tuple[frozenset[str], flo
                 fired.update(f"topic:{t}" for t in decision.annotations["topics"])
             else:
                 fired.add(rail.name)
-        out.append((frozenset(fired), frustration))
+        human = rails[0]
+        assert isinstance(human, HumanRequestGuardrail)
+        out.append((frozenset(fired), frustration, human.ruled_out(text)))
     resources.cpu.close()
     return out
 
@@ -223,8 +231,8 @@ def load_rows() -> list[Row]:
     named += [("templates", m, TEMPLATE_WEIGHT) for m in tuned_messages(TEMPLATE_SEED)]
     lexicon = asyncio.run(lexicon_labels([m.text for _, m, _ in named]))
     rows = [
-        Row(name, m.text, m.labels, is_neutral(m.group), weight, lex, None, score)
-        for (name, m, weight), (lex, score) in zip(named, lexicon, strict=True)
+        Row(name, m.text, m.labels, is_neutral(m.group), weight, lex, None, score, ruled_out)
+        for (name, m, weight), (lex, score, ruled_out) in zip(named, lexicon, strict=True)
     ]
     for file, functions in TABLES.items():
         for function, known in functions.items():
@@ -287,7 +295,8 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     n_neutral = int(neutral.sum())
     eligible = {
         "crisis": np.ones(len(rows), dtype=bool),
-        "human_request": np.ones(len(rows), dtype=bool),
+        # ... and on a request only where the rules have not ruled one out.
+        "human_request": np.array([not r.request_ruled_out for r in rows]),
         # The frustration rail lets the model speak alone only on a message long enough
         # and already somewhat negative by the rules' own score.
         "frustration": np.array(

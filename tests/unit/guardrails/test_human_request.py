@@ -321,3 +321,40 @@ async def test_a_person_word_before_a_feature_word_is_still_a_request_elsewhere(
     assert (
         await rail(resources).check("can I talk to a manager about my account", CTX)
     ).action is Action.ESCALATE
+
+
+# ---- request families from the v10 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'd like a quick word with your supervisor", id="like-a-word"),
+        pytest.param("could you get someone from accounts on the phone", id="someone-from-on-the-phone"),
+        pytest.param("please can I be transferred to a pharmacist", id="pharmacist"),
+        pytest.param("I want my refund looked at by a team leader", id="team-leader"),
+        pytest.param(
+            "what's the phone number for your support team, I'd rather call", id="number-for-the-team"
+        ),
+        pytest.param("put me onto a person please", id="put-me-onto"),
+        pytest.param("need customer service staff not a faq", id="service-staff"),
+        pytest.param("I said AGENT", id="i-said-agent"),
+    ],
+)
+async def test_v10_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "They promised I'd have a callback on Monday, has it been booked?", id="callback-reported"
+        ),
+        pytest.param("is there a human vs computer option in the chess app", id="human-vs-computer"),
+        pytest.param("my claim was dealt with by a manager last week, thanks", id="dealt-with-past"),
+        pytest.param("the police officer gave me a crime number for the stolen phone", id="police-officer"),
+    ],
+)
+async def test_v10_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

@@ -783,3 +783,23 @@ async def test_look_alikes_from_v9_families_pass(rail: SensitiveTopicGuardrail, 
 )
 async def test_the_v9_exceptions_leave_the_real_thing_alone(rail: SensitiveTopicGuardrail, text: str) -> None:
     assert (await rail.check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'm a barrister, can the invoice go to my chambers?", id="barrister"),
+        pytest.param("My legal representative will sign for the parcel", id="representative-signs"),
+        pytest.param("We run a crisis line charity, do you do nonprofit pricing?", id="crisis-line-charity"),
+        pytest.param("The gazebo collapsed in the first bit of wind", id="gazebo-collapsed"),
+        pytest.param("Does Stalker 2 support controllers on PC?", id="stalker-title"),
+    ],
+)
+async def test_look_alikes_from_v10_families_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+async def test_a_threat_from_a_lawyer_is_still_a_threat(rail: SensitiveTopicGuardrail) -> None:
+    decision = await rail.check("I'm a lawyer myself and I will sue you over this", CTX)
+
+    assert decision.annotations["topics"] == ["legal_threat"]
