@@ -47,6 +47,25 @@ def _m(text: str, group: str, *labels: str) -> Message:
     return Message(text, frozenset(labels), group)
 
 
+# Label shorthands for the hand-written sets (v8 on).
+HR = "human_request"
+FR = "frustration"
+BOT = "bot_question"
+SH = "topic:self_harm"
+ME = "topic:medical_emergency"
+LEGAL = "topic:legal_threat"
+BEREAVE = "topic:bereavement"
+HARDSHIP = "topic:financial_hardship"
+VULN = "topic:vulnerability"
+FRAUD = "topic:fraud"
+HARASS = "topic:harassment"
+
+
+def group(name: str, labels: tuple[str, ...], texts: list[str]) -> list[Message]:
+    """One label set for a list of texts: a hand-written set's section."""
+    return [_m(text, name, *labels) for text in texts]
+
+
 # Groups of neutral traffic, on which any escalation is a false one ("v9:hard_negative").
 NEUTRAL_KINDS = frozenset({"neutral", "hard_negative", "polite", "polite_complaint"})
 

@@ -31,24 +31,22 @@ a multi-label message sits in the group of its main topic.
 
 from __future__ import annotations
 
-from escalation_corpus import Message, _m
-
-HR = "human_request"
-FR = "frustration"
-BOT = "bot_question"
-SH = "topic:self_harm"
-ME = "topic:medical_emergency"
-LEGAL = "topic:legal_threat"
-BEREAVE = "topic:bereavement"
-HARDSHIP = "topic:financial_hardship"
-VULN = "topic:vulnerability"
-FRAUD = "topic:fraud"
-HARASS = "topic:harassment"
-
-
-def _group(group: str, labels: tuple[str, ...], texts: list[str]) -> list[Message]:
-    return [_m(text, group, *labels) for text in texts]
-
+from escalation_corpus import (
+    BEREAVE,
+    BOT,
+    FR,
+    FRAUD,
+    HARASS,
+    HARDSHIP,
+    HR,
+    LEGAL,
+    ME,
+    SH,
+    VULN,
+    Message,
+    _m,
+)
+from escalation_corpus import group as _group
 
 HELD_OUT_V9: list[Message] = [
     # ---------------------------------------------------------------- self-harm

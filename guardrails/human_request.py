@@ -47,11 +47,11 @@ _PERSON_WORDS = {
     "manager": ("manager", "managers", "supervisor", "supervisors", "manger", "managr", "supervisr",
                 "supervsior", "superviser", "boss", "responsible", "responsable"),
     "staff": ("staff", "employee", "employees", "advisor", "adviser", "associate", "colleague", "clerk",
-              "pharmacist", "receptionist", "officer", "caseworker"),
+              "pharmacist", "receptionist", "officer", "caseworker", "consultant", "consultants"),
     "someone": ("someone", "somebody", "anyone", "anybody", "somone", "someome", "sumone", "some1", "sum1",
                 "som1", "sumbody", "smone"),
     "talk": ("talk", "speak", "chat", "talking", "speaking", "chatting", "tlak", "speek", "spek", "soeak",
-             "speal", "tallk"),
+             "spk", "speal", "tallk"),
 }  # fmt: skip
 _FUZZY = (
     "agent",
@@ -255,7 +255,7 @@ _PATTERNS = {
         r"|\b(?:get|gimme|find|fetch) (?:me|us) someone\b"
         rf"|\b(?:is|are) there (?:a |an |any )?(?:real |live |actual )?(?:{_TARGET}|someone)\b"
         r"(?! (?:on the other|there|reading|typing|behind|answering|replying|responding|on this))"
-        rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,3}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
+        rf"|\b(?:{_TARGET}|someone) (?:\w+ ){{0,4}}?(?:call|phone|ring|contact|email|text|reach) (?:me|us)\b"
         # a call back asked for: "kindly arrange a call back", "can I have a phone call"
         r"|\b(?:arrange|book|schedule|organise|organize|set up|request|requesting|want|need|like|get|gimme"
         r"|give (?:me|us)|have) (?:me |us )?(?:a |an )?(?:call ?back|callback|ring ?back|phone call)\b"
@@ -264,6 +264,10 @@ _PATTERNS = {
         r"|(?:want|need|trying|tried|try) to |wanna |let me |where (?:can|do) i )"
         r"(?:reach|contact|get hold of|get through to|get in touch with|get to|call|ring|phone|email|message)"
         rf" (?:\w+ ){{0,3}}?(?:{_TARGET}|someone)\b"
+        # "can I get hold of a consultant", "where do I find a human in this app"
+        r"|\b(?:can|could|may) i (?:get hold of|get through to|get in touch with|reach) "
+        rf"(?:\w+ ){{0,2}}?{_TARGET}\b"
+        r"|\bwhere (?:can|do) i find (?:a |an )?(?:real |live |actual )?(?:human|agent|rep|staff|operator)\b"
         # "put a human on", "get someone on the line"
         r"|\b(?:put|get|bring) (?:me |us )?(?:a |an |the |your |some )?(?:real |live |actual )?"
         rf"(?:{_TARGET}|someone)"

@@ -49,7 +49,8 @@ class SensitiveTopicParams(Params):
     emergency_reply: str = Field(default=EMERGENCY_REPLY, min_length=20, max_length=1000)
     # The classifier finds crisis messages the lexicons miss (self-harm and medical
     # emergencies only; the other topics are rules alone). It can only add a match.
-    model: ModelOpinion = ModelOpinion()
+    # On one or two words ("sure") a couple of n-grams decide: those are the lexicons' alone.
+    model: ModelOpinion = ModelOpinion(min_words=3)
 
     @field_validator("topics")
     @classmethod

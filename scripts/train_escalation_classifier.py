@@ -54,6 +54,7 @@ from escalation_corpus_v7 import HELD_OUT_V7  # noqa: E402
 from escalation_corpus_v8 import HELD_OUT_V8  # noqa: E402
 from escalation_corpus_v9 import HELD_OUT_V9  # noqa: E402
 from escalation_corpus_v10 import HELD_OUT_V10  # noqa: E402
+from escalation_corpus_v11 import HELD_OUT_V11  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -74,9 +75,10 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v8": HELD_OUT_V8,
     "v9": HELD_OUT_V9,
     "v10": HELD_OUT_V10,
+    "v11": HELD_OUT_V11,
 }
-HELD_OUT_SETS = ("v11",)  # bench/escalation_corpus_v11.py: never read here
-CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10")
+HELD_OUT_SETS = ("v12",)  # bench/escalation_corpus_v12.py: never read here
+CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11")
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
 HEADS = ("crisis", "human_request", "frustration", "medical_emergency")
@@ -113,6 +115,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_crisis_look_alikes_from_v7_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v9_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v10_families_pass": NOT_CRISIS,
+        "test_look_alikes_from_v11_families_pass": NOT_CRISIS,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -126,6 +129,8 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v9_look_alikes_stay_quiet": {"human_request": False},
         "test_v10_families_escalate": {"human_request": True},
         "test_v10_look_alikes_stay_quiet": {"human_request": False},
+        "test_v11_families_escalate": {"human_request": True},
+        "test_v11_look_alikes_stay_quiet": {"human_request": False},
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},

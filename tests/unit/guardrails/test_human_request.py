@@ -358,3 +358,30 @@ async def test_v10_families_escalate(resources: Resources, text: str) -> None:
 )
 async def test_v10_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+# ---- request families from the v11 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("could I get through to a consultant about my contract", id="consultant"),
+        pytest.param("where can I find an agent on this website", id="where-find-agent"),
+        pytest.param("can somebody from the warehouse team please call me", id="someone-from-call-me"),
+        pytest.param("spk to agent", id="spk"),
+    ],
+)
+async def test_v11_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("where can I find the person who signed for my parcel", id="find-the-person-who"),
+        pytest.param("could I reach the 4pm collection if I post it now?", id="reach-a-collection"),
+    ],
+)
+async def test_v11_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
