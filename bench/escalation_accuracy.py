@@ -1,13 +1,13 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v11]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v13]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v10 on request, each written as a held-out set and since tuned or trained
-on, so now development sets; v11 with ``--v11``, written 2026-11-24 without seeing the
-detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v11``:
+always; v3 to v12 on request, each written as a held-out set and since tuned or trained
+on, so now development sets; v13 with ``--v13``, written 2026-11-24 without seeing the
+detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v13``:
 score it once, never with ``--errors`` while tuning), and (3) multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
@@ -47,6 +47,8 @@ from escalation_corpus_v8 import HELD_OUT_V8
 from escalation_corpus_v9 import HELD_OUT_V9
 from escalation_corpus_v10 import HELD_OUT_V10
 from escalation_corpus_v11 import HELD_OUT_V11
+from escalation_corpus_v12 import HELD_OUT_V12
+from escalation_corpus_v13 import HELD_OUT_V13
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -214,7 +216,9 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v8": (HELD_OUT_V8, "v8 development set (written as held-out, scored once, since trained on)"),
     "v9": (HELD_OUT_V9, "v9 development set (written as held-out, scored once, since tuned + trained on)"),
     "v10": (HELD_OUT_V10, "v10 development set (written as held-out, scored once, since tuned + trained on)"),
-    "v11": (HELD_OUT_V11, "held-out v11 (written without seeing the detectors; never tuned or trained on)"),
+    "v11": (HELD_OUT_V11, "v11 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v12": (HELD_OUT_V12, "v12 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v13": (HELD_OUT_V13, "held-out v13 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 

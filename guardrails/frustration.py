@@ -12,10 +12,12 @@ I'm contacting you!!!" gets 0.0. So the message score combines, as independent e
   "THANK YOU!!!" stays calm.
 
 The escalation classifier (``guardrails.text_classifier``) then gives a second opinion on
-the message: at or above its threshold the message counts as frustrated even with no cue
-("another week, another excuse from you lot"); below ``model_veto`` a score built from
-cues alone is held just under the threshold (a calm message that happens to use a cue
-word). A tenant's own ``extra_cues`` are never vetoed.
+the message. At or above its threshold it confirms a message the cues find somewhat
+negative (``complaint_level``); at or above ``model_alone`` it needs no cue ("you lot are
+a bunch of cowboys"), because below that it overreads plain questions ("where is my
+parcel now?"). Below ``model_veto`` a moderate score built from cues is held just under
+the threshold (a calm message that happens to use a cue word); strong evidence (from
+``high_threshold`` up) and a tenant's own ``extra_cues`` are never vetoed.
 
 The trend over the conversation then lifts a negative message: the highest of the last
 few scores and the number of earlier complaints add evidence, but only when the new
@@ -236,10 +238,10 @@ class FrustrationParams(Params):
     history: int = Field(default=5, ge=1, le=20)
     # Tenant additions: regex (on lower-cased words without apostrophes) -> evidence weight.
     extra_cues: dict[str, float] = Field(default_factory=dict)
-    # The classifier's second opinion: at or above its threshold a message counts as
-    # frustrated even with no cue; below ``model_veto`` a cue-based score is held under
-    # the threshold (a complaint told calmly). None: the values trained with the model.
+    # The classifier's second opinion (see the module docstring). None: the values
+    # trained with the model.
     model: ModelOpinion = ModelOpinion(min_words=5)
+    model_alone: float | None = Field(default=None, gt=0.0, le=1.0)
     model_veto: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("extra_cues")
@@ -269,6 +271,7 @@ class FrustrationGuardrail:
             trained = self._model.thresholds
             self._model_threshold = params.model.threshold or trained["frustration"]
             self._model_veto = trained["frustration_veto"] if params.model_veto is None else params.model_veto
+            self._model_alone = params.model_alone or trained["frustration_alone"]
 
     def message_score(self, text: str) -> tuple[float, list[str]]:
         """The newest message's frustration in [0, 1] and the cue groups that fired.
@@ -316,16 +319,11 @@ class FrustrationGuardrail:
         assert self._model is not None
         threshold = self._params.threshold
         model = self._model.scores(text)["frustration"]
-        if (
-            model >= self._model_threshold
-            and message >= self._params.complaint_level
-            and self._params.model.judges(text)
-        ):
-            # The model confirms a message the cues already find somewhat negative; on its
-            # own it overreads plain questions ("where is my parcel now?").
+        confirms = model >= self._model_threshold and message >= self._params.complaint_level
+        if (confirms or model >= self._model_alone) and self._params.model.judges(text):
             return max(message, model, threshold), [*cues, "model"]
-        if message >= threshold and model < self._model_veto and "tenant" not in cues:
-            # A tenant's own cue is policy, not evidence to second-guess.
+        vetoable = threshold <= message < self._params.high_threshold and "tenant" not in cues
+        if vetoable and model < self._model_veto:
             return threshold - 0.01, [*cues, "model_veto"]
         return message, cues
 

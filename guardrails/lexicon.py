@@ -302,6 +302,15 @@ class Topic:
                     return True
         return False
 
+    def excepted(self, parts: Sequence[Clause]) -> bool:
+        """Whether an ``unless`` rule covers words somewhere in the message: the lexicon
+        knows this wording as something else ("life insurance", "die of boredom")."""
+        for clause in parts:
+            stems = frozenset(clause.stems)
+            if any(rule.possible(stems) and rule.find(clause, self._span(rule)) for rule in self._unless):
+                return True
+        return False
+
     def _candidates(self, stems: frozenset[str]) -> list[Rule]:
         found = [r for s in stems for r in self._by_stem.get(s, ()) if r.possible(stems)]
         return found + [r for r in self._prefixed if r.possible(stems)]

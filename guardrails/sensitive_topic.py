@@ -25,7 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from guardrails.base import Decision, Params, ReasonCode, TurnContext
 from guardrails.handoff import SEVERITY_RANK, Severity, carry_on, escalate
-from guardrails.lexicon import LEXICON_DIR, Topic, available_topics, clauses, compile_rule, load_topic
+from guardrails.lexicon import LEXICON_DIR, Clause, Topic, available_topics, clauses, compile_rule, load_topic
 from guardrails.resources import Resources
 from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
@@ -102,9 +102,15 @@ class SensitiveTopicGuardrail:
         if self._model is not None:
             self._model_threshold = params.model.threshold or self._model.thresholds["crisis"]
 
-    def _model_crisis(self, text: str) -> tuple[Topic, Severity] | None:
-        """The crisis topic the classifier sees in ``text``, if it is enabled here."""
+    def _model_crisis(self, text: str, parts: list[Clause]) -> tuple[Topic, Severity] | None:
+        """The crisis topic the classifier sees in ``text``, if it is enabled here.
+
+        Silent where a crisis lexicon's ``unless`` rules know the wording as something
+        else ("I won't need it anymore, I'm moving house"): the model reads n-grams and
+        cannot tell those look-alikes from the oblique real thing."""
         if self._model is None or not self._params.model.judges(text):
+            return None
+        if any(t.spec.reason_code is ReasonCode.CRISIS and t.excepted(parts) for t, _ in self._topics):
             return None
         scores = self._model.scores(text)
         if scores["crisis"] < self._model_threshold:
@@ -119,7 +125,7 @@ class SensitiveTopicGuardrail:
         matched = [(topic, severity) for topic, severity in self._topics if topic.match(parts)]
         by_model = False
         if not any(t.spec.reason_code is ReasonCode.CRISIS for t, _ in matched):
-            found = self._model_crisis(text)
+            found = self._model_crisis(text, parts)
             if found is not None:
                 matched.insert(0, found)
                 by_model = True

@@ -55,6 +55,7 @@ from escalation_corpus_v8 import HELD_OUT_V8  # noqa: E402
 from escalation_corpus_v9 import HELD_OUT_V9  # noqa: E402
 from escalation_corpus_v10 import HELD_OUT_V10  # noqa: E402
 from escalation_corpus_v11 import HELD_OUT_V11  # noqa: E402
+from escalation_corpus_v12 import HELD_OUT_V12  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -76,15 +77,22 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v9": HELD_OUT_V9,
     "v10": HELD_OUT_V10,
     "v11": HELD_OUT_V11,
+    "v12": HELD_OUT_V12,
 }
-HELD_OUT_SETS = ("v12",)  # bench/escalation_corpus_v12.py: never read here
-CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11")
+HELD_OUT_SETS = ("v13",)  # bench/escalation_corpus_v13.py: never read here
+CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12")
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
+# A test table row is a curated case, most of them look-alikes written against a false
+# alarm: it counts for more than one message of a set.
+TABLE_WEIGHT = 3.0
 HEADS = ("crisis", "human_request", "frustration", "medical_emergency")
 CRISIS_TOPICS = frozenset({"topic:self_harm", "topic:medical_emergency"})
 C = 30.0  # inverse L2 strength; chosen by the same cross-validation in bench/experiments
 GRID = (*(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.05)), 1.01)  # 1.01 = model off
+# Without any cue the model must be very sure: plain questions ("where is my parcel now?")
+# reach 0.9 on n-grams alone.
+ALONE_GRID = (0.95, 0.97, 0.99, 1.01)
 VETO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 # The model's own share of false escalations on neutral messages, per head. A missed
 # crisis costs most, so crisis gets most of it; requests and frustration are mostly
@@ -242,7 +250,9 @@ def load_rows() -> list[Row]:
     for file, functions in TABLES.items():
         for function, known in functions.items():
             texts = table_texts(file, function)
-            rows += [Row("tables", text, frozenset(), False, 1.0, frozenset(), known) for text in texts]
+            rows += [
+                Row("tables", text, frozenset(), False, TABLE_WEIGHT, frozenset(), known) for text in texts
+            ]
     return rows
 
 
@@ -319,6 +329,14 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
         t = next(t for t in GRID if ((p >= t) & neutral).sum() <= BUDGETS[head] * n_neutral)
         thresholds[head], alone[head] = float(t), p >= t
     p_frus = probs[:, 2]
+    # With no cue at all the frustration model needs more confidence: the lowest that
+    # keeps the head within the same budget.
+    judged = np.array([FrustrationParams().model.judges(r.text) for r in rows])
+    for t in ALONE_GRID:
+        fired = alone["frustration"] | (judged & (p_frus >= t))
+        if (fired & neutral).sum() <= BUDGETS["frustration"] * n_neutral:
+            thresholds["frustration_alone"], alone["frustration"] = float(t), fired
+            break
 
     def recall(fired: np.ndarray, head: str) -> float:
         return float((fired & gold[head]).sum() / gold[head].sum())
@@ -333,16 +351,17 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     }
     crisis = lex["crisis"] | alone["crisis"]
     human = lex["human_request"] | alone["human_request"]
-    # The veto: the largest one that costs the combination no frustration F1.
+    # The veto (of moderate cue scores only): the largest one that costs no F1.
+    strong = np.array([r.frustration_score >= FrustrationParams().high_threshold for r in rows])
     veto, frus = 0.0, lex["frustration"] | alone["frustration"]
     for candidate in VETO_GRID:
-        vetoed = (lex["frustration"] & (p_frus >= candidate)) | alone["frustration"]
+        vetoed = (lex["frustration"] & ((p_frus >= candidate) | strong)) | alone["frustration"]
         if f1(vetoed, gold["frustration"]) >= f1(frus, gold["frustration"]) - 1e-9:
             veto, frus = candidate, vetoed
     other = np.array([bool(r.lexicon - CRISIS_TOPICS - {"human_request", "frustration"}) for r in rows])
     fired = alone["crisis"] | alone["human_request"] | alone["frustration"]
     return {
-        "thresholds": thresholds,
+        "thresholds": {**thresholds, "frustration_alone": thresholds.get("frustration_alone", 1.01)},
         "frustration_veto": float(veto),
         "cv_model_alone": {
             "crisis_recall": round(recall(alone["crisis"], "crisis"), 4),

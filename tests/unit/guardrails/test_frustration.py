@@ -10,6 +10,7 @@ import pytest
 from guardrails.base import Action, Decision, ReasonCode, Stage, TurnContext
 from guardrails.frustration import FrustrationGuardrail, FrustrationParams
 from guardrails.resources import Resources
+from guardrails.text_classifier import escalation_classifier
 
 
 @pytest.fixture
@@ -20,6 +21,10 @@ def resources(light_resources: Resources) -> Resources:
 @pytest.fixture
 def rail(resources: Resources) -> FrustrationGuardrail:
     return FrustrationGuardrail(params=FrustrationParams(), resources=resources)
+
+
+def rules_only(resources: Resources) -> FrustrationGuardrail:
+    return FrustrationGuardrail(params=FrustrationParams(model={"enabled": False}), resources=resources)
 
 
 def ctx(state: dict[str, Any] | None = None) -> TurnContext:
@@ -304,24 +309,38 @@ async def test_the_model_confirms_frustration_the_cues_only_hint_at(resources: R
     assert "model" in decision.annotations["cues"]
 
 
-async def test_the_model_alone_does_not_make_a_plain_question_a_complaint(resources: Resources) -> None:
-    # The model reads "now?" as impatience; the cues find nothing negative, so it stays quiet.
+async def test_below_its_alone_threshold_the_model_needs_a_cue(resources: Resources) -> None:
+    text = "maria here again, did you get everything?"
+    scores = escalation_classifier().scores(text)
+    assert 0.1 < scores["frustration"] < escalation_classifier().thresholds["frustration_alone"]
+    # The cues find nothing negative, so even a low confirming threshold stays quiet.
     rail = FrustrationGuardrail(params=FrustrationParams(model={"threshold": 0.05}), resources=resources)
 
-    assert (await rail.check("Where is my parcel now?", ctx())).action is Action.ALLOW
+    assert (await rail.check(text, ctx())).action is Action.ALLOW
 
 
-async def test_the_model_vetoes_a_cue_it_is_sure_is_calm(resources: Resources) -> None:
-    text = "This is the third time I'm contacting you!!!"
-    # A veto above every score: any cue-based escalation the model does not back is held.
-    rail = FrustrationGuardrail(
-        params=FrustrationParams(model={"threshold": 1.0}, model_veto=1.0), resources=resources
-    )
+def never_agreeing(resources: Resources) -> FrustrationGuardrail:
+    """The model never confirms and vetoes every moderate cue score."""
+    params = FrustrationParams(model={"threshold": 1.0}, model_alone=1.0, model_veto=1.0)
+    return FrustrationGuardrail(params=params, resources=resources)
 
-    decision = await rail.check(text, ctx())
+
+async def test_the_model_vetoes_a_moderate_cue_score(resources: Resources) -> None:
+    text = "Still waiting for the confirmation email, is that normal?"
+    assert (await rules_only(resources).check(text, ctx())).action is Action.ESCALATE
+
+    decision = await never_agreeing(resources).check(text, ctx())
 
     assert decision.action is Action.ALLOW
     assert decision.score < FrustrationParams().threshold
+
+
+async def test_strong_evidence_is_never_vetoed(resources: Resources) -> None:
+    decision = await never_agreeing(resources).check(
+        "This is the THIRD time I'm contacting you, useless!!!", ctx()
+    )
+
+    assert decision.action is Action.ESCALATE
 
 
 async def test_a_tenant_cue_is_never_vetoed(resources: Resources) -> None:
