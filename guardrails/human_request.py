@@ -153,6 +153,14 @@ _FOLD = [
         ),
         "contact",
     ),
+    # Finance and apps: "a representative example of the APR", "speak my answers"
+    (re.compile(r"\b(?:rep|representative) (?:example|apr|rate|figures?|costs?|loan)\b"), "finance"),
+    (
+        re.compile(
+            r"\b(?:speak|say|talk|chat) (?:my |the |your )?(?:answers?|words?|phrases?|sentences?|lines?)\b"
+        ),
+        "tool",
+    ),
     # Game modes and settings: "does the game have a human vs AI mode?"
     (re.compile(r"\bhuman (?:vs|versus|v|against|or) (?:ai|computer|cpu|bot|bots)\b"), "pvp"),
     (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),

@@ -385,3 +385,14 @@ async def test_v11_families_escalate(resources: Resources, text: str) -> None:
 )
 async def test_v11_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("What's the representative APR on the personal loan?", id="representative-apr"),
+        pytest.param("the app won't let me speak my answers out loud", id="speak-my-answers"),
+    ],
+)
+async def test_v13_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

@@ -838,3 +838,32 @@ async def test_v11_crisis_families_escalate(rail: SensitiveTopicGuardrail, text:
     decision = await rail.check(text, CTX)
 
     assert decision.reason_code is ReasonCode.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Is the funeral plan paid monthly or up front?", id="funeral-plan-product"),
+        pytest.param("the gutter is clogged with leaves, whose job is it?", id="clogged-with-leaves"),
+        pytest.param("my watch says I'm having a stroke whenever I run lol", id="watch-says-stroke"),
+        pytest.param("The radiators need bleeding, do you send someone?", id="bleeding-radiators"),
+        pytest.param("What happens to my pension when I die?", id="pension-when-i-die"),
+        pytest.param(
+            "I hold power of attorney for my dad, what do you need from me?", id="power-of-attorney-legal"
+        ),
+        pytest.param("Where do I turn on fraud alerts in the app?", id="turn-on-fraud-alerts"),
+        pytest.param("sorry to harass you again, any news on the refund?", id="sorry-to-harass"),
+    ],
+)
+async def test_look_alikes_from_v13_families_are_not_their_topic(
+    rail: SensitiveTopicGuardrail, text: str
+) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ALLOW or decision.annotations["topics"] == ["vulnerability"]
+
+
+async def test_a_death_still_counts_next_to_a_funeral_plan(rail: SensitiveTopicGuardrail) -> None:
+    decision = await rail.check("my mum died last week and I need to claim on her funeral plan", CTX)
+
+    assert "bereavement" in decision.annotations["topics"]
