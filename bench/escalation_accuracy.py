@@ -220,7 +220,7 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v11": (HELD_OUT_V11, "v11 development set (written as held-out, scored once, since tuned + trained on)"),
     "v12": (HELD_OUT_V12, "v12 development set (written as held-out, scored once, since tuned + trained on)"),
     "v13": (HELD_OUT_V13, "v13 development set (written as held-out, scored once, since tuned + trained on)"),
-    "v14": (HELD_OUT_V14, "held-out v14 (written without seeing the detectors; never tuned or trained on)"),
+    "v14": (HELD_OUT_V14, "v14 development set (written as held-out, scored once, since tuned + trained on)"),
 }  # fmt: skip
 
 

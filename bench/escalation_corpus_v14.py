@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v14 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v14 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once on 2026-11-24, then tuned and trained on).
 
 Written on 2026-11-24 by a helper session working for the lead. The writer did not
 read the detectors or anything under ``guardrails/``, ``escalation/``, ``docs/``,

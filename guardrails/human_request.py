@@ -161,6 +161,16 @@ _FOLD = [
         ),
         "tool",
     ),
+    # Languages and praise: "I want the app to speak Spanish", "can I nominate someone for an award"
+    (
+        re.compile(
+            r"\b(?:talk|speak|chat)s? (?:in )?(?:spanish|french|german|italian|polish|welsh|english|arabic"
+            r"|urdu|hindi|chinese|mandarin|cantonese|portuguese|romanian|turkish"
+            r"|another language|my language)\b"
+        ),
+        "language",
+    ),
+    (re.compile(r"\b(?:nominate|praise|compliment)\b"), "praise"),
     # Game modes and settings: "does the game have a human vs AI mode?"
     (re.compile(r"\bhuman (?:vs|versus|v|against|or) (?:ai|computer|cpu|bot|bots)\b"), "pvp"),
     (re.compile(r"\b(?:put|get) (?:me|us) in touch\b|\bbe put in touch\b"), "transfer me"),
@@ -316,7 +326,9 @@ _PATTERNS = {
 
 # What the folds above leave where a person word meant something else: the model, which
 # reads the raw words, must not overrule them.
-_OTHER_SENSE = re.compile(r"\b(?:hr|carrier|recipient|broker|tool|reported|pvp|p2p|roleplay|contact)\b")
+_OTHER_SENSE = re.compile(
+    r"\b(?:hr|carrier|recipient|broker|tool|reported|pvp|p2p|roleplay|contact|language|praise)\b"
+)
 
 
 def _negated(before: str) -> bool:

@@ -57,6 +57,7 @@ from escalation_corpus_v10 import HELD_OUT_V10  # noqa: E402
 from escalation_corpus_v11 import HELD_OUT_V11  # noqa: E402
 from escalation_corpus_v12 import HELD_OUT_V12  # noqa: E402
 from escalation_corpus_v13 import HELD_OUT_V13  # noqa: E402
+from escalation_corpus_v14 import HELD_OUT_V14  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -80,9 +81,10 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v11": HELD_OUT_V11,
     "v12": HELD_OUT_V12,
     "v13": HELD_OUT_V13,
+    "v14": HELD_OUT_V14,
 }
-HELD_OUT_SETS = ("v14",)  # bench/escalation_corpus_v14.py: never read here
-CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13")
+HELD_OUT_SETS = ("v15",)  # bench/escalation_corpus_v15.py: never read here
+CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14")
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
 # A test table row is a curated case, most of them look-alikes written against a false
@@ -127,6 +129,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_look_alikes_from_v10_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v11_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v13_families_are_not_their_topic": NOT_CRISIS,
+        "test_look_alikes_from_v14_families_are_not_their_topic": NOT_CRISIS,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -143,6 +146,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v11_families_escalate": {"human_request": True},
         "test_v11_look_alikes_stay_quiet": {"human_request": False},
         "test_v13_look_alikes_stay_quiet": {"human_request": False},
+        "test_v14_look_alikes_stay_quiet": {"human_request": False},
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},

@@ -396,3 +396,18 @@ async def test_v11_look_alikes_stay_quiet(resources: Resources, text: str) -> No
 )
 async def test_v13_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Can the assistant speak Polish? My mum doesn't read English", id="speak-polish"),
+        pytest.param("I'd like to compliment one of your staff, who do I write to?", id="compliment-staff"),
+    ],
+)
+async def test_v14_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+async def test_a_language_is_still_a_request_when_asked_of_a_person(resources: Resources) -> None:
+    assert (await rail(resources).check("can I talk to someone in Spanish", CTX)).action is Action.ESCALATE
