@@ -1,13 +1,13 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v14]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v15]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v13 on request, each written as a held-out set and since tuned or trained
-on, so now development sets; v14 with ``--v14``, written 2026-11-24 without seeing the
-detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v14``:
+always; v3 to v14 on request, each written as a held-out set and since tuned or trained
+on, so now development sets; v15 with ``--v15``, written 2026-11-24 without seeing the
+detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v15``:
 score it once, never with ``--errors`` while tuning), and (3) multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
@@ -50,6 +50,7 @@ from escalation_corpus_v11 import HELD_OUT_V11
 from escalation_corpus_v12 import HELD_OUT_V12
 from escalation_corpus_v13 import HELD_OUT_V13
 from escalation_corpus_v14 import HELD_OUT_V14
+from escalation_corpus_v15 import HELD_OUT_V15
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -221,6 +222,7 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v12": (HELD_OUT_V12, "v12 development set (written as held-out, scored once, since tuned + trained on)"),
     "v13": (HELD_OUT_V13, "v13 development set (written as held-out, scored once, since tuned + trained on)"),
     "v14": (HELD_OUT_V14, "v14 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v15": (HELD_OUT_V15, "held-out v15 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 
