@@ -5,7 +5,7 @@ connection thread and back, and those hops cost several times the query itself
 (measured: ~1 ms through a session against ~0.1 ms for one hop). Even one hop costs
 more than the query: a primary-key read of a page-cached file takes ~20-50 us, the hop
 (and the fight for the GIL with the thread that does it) several times that. So a
-``OneHopReader`` first runs the statement right on the event loop, on a read-only stdlib
+``SqliteReader`` first runs the statement right on the event loop, on a read-only stdlib
 connection that never waits for a lock (``timeout=0``); only when SQLite says "busy" (a
 checkpoint or recovery holds the file, rare under WAL) does it take the hop to its own
 thread, where the statement may wait for the lock. It only ever reads; writes keep going
@@ -34,7 +34,7 @@ def sqlite_file_of(engine: AsyncEngine) -> str | None:
     return str(Path(database).resolve())
 
 
-class OneHopReader:
+class SqliteReader:
     def __init__(self, *, path: str, name: str) -> None:
         self._path = path
         # sqlite3 connections are not shared across threads: one thread owns this one.

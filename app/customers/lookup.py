@@ -3,9 +3,8 @@ conversation lookup and at the same time as it.
 
 Both subjects a turn may have are asked for at once: the customer's pseudonym (from the
 request) and ``conversation:<id>`` (an anonymous conversation's own choice), so the
-read needs nothing from the conversation lookup and runs beside it. On a SQLite file it
-is one hop (``app.sqlite_reads``); on PostgreSQL one primary-key ``SELECT`` in one round
-trip (``app.pg_reads``).
+read needs nothing from the conversation lookup and runs beside it. It goes through
+``app.turn_reads``: one hop on a SQLite file, one round trip on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.customers.models import CustomerConsent
 from app.customers.subjects import conversation_subject
 from app.pg_reads import PgReader
-from app.sqlite_reads import OneHopReader, sqlite_file_of
+from app.turn_reads import TurnReader
 
 _BY_SUBJECTS = select(CustomerConsent.subject, CustomerConsent.ai).where(
     CustomerConsent.tenant_id == bindparam("tenant_id"),
@@ -36,11 +35,9 @@ class ConsentLookup:
         engine: AsyncEngine | None = None,
         pg_reader: PgReader | None = None,
     ) -> None:
-        self._sessionmaker = sessionmaker
-        self._pg_reader = pg_reader
-        path = sqlite_file_of(engine) if engine is not None else None
-        self._reader = OneHopReader(path=path, name="consent-lookup") if path else None
-        self._sql = str(_BY_SUBJECTS.compile(dialect=engine.dialect)) if engine is not None else ""
+        self._reader = TurnReader(
+            sessionmaker=sessionmaker, engine=engine, pg_reader=pg_reader, name="consent-lookup"
+        )
 
     async def choices(
         self, *, tenant_id: str, pseudonym: str | None, conversation_id: str | None
@@ -51,15 +48,8 @@ class ConsentLookup:
             return {}  # a new anonymous conversation: nobody to have chosen yet
         first, second = subjects[0], subjects[-1]
         parameters = {"tenant_id": tenant_id, "first": first, "second": second}
-        if self._reader is not None:
-            found = dict(await self._reader.fetchall(self._sql, (tenant_id, first, second)))
-        elif self._pg_reader is not None:
-            found = {row[0]: row[1] for row in await self._pg_reader.fetchall(_BY_SUBJECTS, parameters)}
-        else:
-            async with self._sessionmaker() as session:
-                found = {subject: ai for subject, ai in await session.execute(_BY_SUBJECTS, parameters)}
+        found: dict[str, str | None] = dict(await self._reader.fetchall(_BY_SUBJECTS, parameters))
         return {subject: found.get(subject) for subject in subjects}
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
+        self._reader.close()

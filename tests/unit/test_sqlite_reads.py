@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.sqlite_reads import OneHopReader
+from app.sqlite_reads import SqliteReader
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def database(tmp_path: Path) -> Path:
 
 
 async def test_reads_on_the_loop(database: Path) -> None:
-    reader = OneHopReader(path=str(database), name="test-reads")
+    reader = SqliteReader(path=str(database), name="test-reads")
     try:
         assert await reader.fetchall("SELECT v FROM t WHERE id = ?", [1]) == [("one",)]
         assert await reader.fetchall("SELECT v FROM t WHERE id = ?", [2]) == []
@@ -34,7 +34,7 @@ async def test_reads_on_the_loop(database: Path) -> None:
 
 
 async def test_a_busy_database_is_waited_for_off_the_loop(database: Path) -> None:
-    reader = OneHopReader(path=str(database), name="test-reads")
+    reader = SqliteReader(path=str(database), name="test-reads")
     writer = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
     try:
         writer.execute("BEGIN EXCLUSIVE")
@@ -51,7 +51,7 @@ async def test_a_busy_database_is_waited_for_off_the_loop(database: Path) -> Non
 
 
 async def test_the_reader_cannot_write(database: Path) -> None:
-    reader = OneHopReader(path=str(database), name="test-reads")
+    reader = SqliteReader(path=str(database), name="test-reads")
     try:
         with pytest.raises(sqlite3.OperationalError):
             await reader.fetchall("DELETE FROM t", [])
