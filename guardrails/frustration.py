@@ -50,7 +50,7 @@ from guardrails.base import Decision, Params, ReasonCode, TurnContext, check_reg
 from guardrails.handoff import Severity, carry_on, escalate, state_of
 from guardrails.lexicon import clauses, crisis_topics, words
 from guardrails.resources import Resources
-from guardrails.text_classifier import ModelOpinion, escalation_classifier
+from guardrails.text_classifier import ModelOpinion
 
 STATE_KEY = "frustration"
 
@@ -266,10 +266,9 @@ class FrustrationGuardrail:
         cues += [("tenant", w, re.compile(p)) for p, w in params.extra_cues.items()]
         self._cues = cues
         self._crisis = crisis_topics()
-        self._model = escalation_classifier() if params.model.enabled else None
+        self._model = params.model.bind("frustration")
         if self._model is not None:
-            trained = self._model.thresholds
-            self._model_threshold = params.model.threshold or trained["frustration"]
+            trained = self._model.model.thresholds
             self._model_veto = trained["frustration_veto"] if params.model_veto is None else params.model_veto
             self._model_alone = params.model_alone or trained["frustration_alone"]
 
@@ -318,8 +317,8 @@ class FrustrationGuardrail:
     def _second_opinion(self, text: str, message: float, cues: list[str]) -> tuple[float, list[str]]:
         assert self._model is not None
         threshold = self._params.threshold
-        model = self._model.scores(text)["frustration"]
-        confirms = model >= self._model_threshold and message >= self._params.complaint_level
+        model = self._model.score(text)
+        confirms = model >= self._model.threshold and message >= self._params.complaint_level
         if (confirms or model >= self._model_alone) and self._params.model.judges(text):
             return max(message, model, threshold), [*cues, "model"]
         vetoable = threshold <= message < self._params.high_threshold and "tenant" not in cues

@@ -33,7 +33,7 @@ from guardrails.base import Decision, Params, ReasonCode, RegexList, TurnContext
 from guardrails.handoff import Severity, carry_on, escalate
 from guardrails.lexicon import NEGATORS, edits1, words
 from guardrails.resources import Resources
-from guardrails.text_classifier import ModelOpinion, escalation_classifier
+from guardrails.text_classifier import ModelOpinion
 
 # Canonical word -> spellings. Typos within one edit of the long ones are added by code.
 _PERSON_WORDS = {
@@ -404,9 +404,7 @@ class HumanRequestGuardrail:
         )
         self._extra = [re.compile(p, re.IGNORECASE) for p in params.extra_patterns]
         self._ignore = [re.compile(p, re.IGNORECASE) for p in params.ignore_patterns]
-        self._model = escalation_classifier() if params.model.enabled else None
-        if self._model is not None:
-            self._model_threshold = params.model.threshold or self._model.thresholds["human_request"]
+        self._model = params.model.bind("human_request")
 
     def kind(self, text: str) -> str | None:
         """Which request shape the message has ("talk", "standalone", ...), or None."""
@@ -479,8 +477,8 @@ class HumanRequestGuardrail:
         if kind is None and self._model is not None and self._params.model.judges(text):
             if any(p.search(text) for p in self._ignore) or self.ruled_out(text):
                 return carry_on(self.name, text, reason="no request for a person")
-            score = self._model.scores(text)["human_request"]
-            if score >= self._model_threshold:
+            score = self._model.score(text)
+            if score >= self._model.threshold:
                 kind = "model"
         if kind is None:
             return carry_on(self.name, text, reason="no request for a person")

@@ -27,7 +27,7 @@ from guardrails.base import Decision, Params, ReasonCode, TurnContext
 from guardrails.handoff import SEVERITY_RANK, Severity, carry_on, escalate
 from guardrails.lexicon import LEXICON_DIR, Clause, Topic, available_topics, clauses, compile_rule, load_topic
 from guardrails.resources import Resources
-from guardrails.text_classifier import ModelOpinion, escalation_classifier
+from guardrails.text_classifier import ModelOpinion
 
 CRISIS_REPLY = (
     "I'm really sorry you're going through this, and I want to make sure you get support right now. "
@@ -98,9 +98,7 @@ class SensitiveTopicGuardrail:
                 ts[0].spec.reply != "crisis",
             ),
         )
-        self._model = escalation_classifier() if params.model.enabled else None
-        if self._model is not None:
-            self._model_threshold = params.model.threshold or self._model.thresholds["crisis"]
+        self._model = params.model.bind("crisis")
 
     def _model_crisis(self, text: str, parts: list[Clause]) -> tuple[Topic, Severity] | None:
         """The crisis topic the classifier sees in ``text``, if it is enabled here.
@@ -112,12 +110,13 @@ class SensitiveTopicGuardrail:
             return None
         if any(t.spec.reason_code is ReasonCode.CRISIS and t.excepted(parts) for t, _ in self._topics):
             return None
-        scores = self._model.scores(text)
-        if scores["crisis"] < self._model_threshold:
+        if self._model.score(text) < self._model.threshold:
             return None
         # The medical head tells an emergency from self-harm; both replies say to call
         # the local emergency number, so a wrong guess still gives safe advice.
-        name = "medical_emergency" if scores["medical_emergency"] >= 0.5 else "self_harm"
+        name = (
+            "medical_emergency" if self._model.model.scores(text)["medical_emergency"] >= 0.5 else "self_harm"
+        )
         return next(((t, s) for t, s in self._topics if t.spec.topic == name), None)
 
     async def check(self, text: str, ctx: TurnContext) -> Decision:

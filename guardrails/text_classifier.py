@@ -172,6 +172,25 @@ class ModelOpinion(Params):
     def judges(self, text: str) -> bool:
         return self.enabled and len(_TOKEN.findall(text)) >= self.min_words
 
+    def bind(self, head: str) -> BoundModel | None:
+        """The shipped model and this rail's threshold for ``head``; None when switched off."""
+        if not self.enabled:
+            return None
+        model = escalation_classifier()
+        return BoundModel(model, head, self.threshold or model.thresholds[head])
+
+
+@dataclass(frozen=True, slots=True)
+class BoundModel:
+    """One head of the model, with the threshold a rail applies to it."""
+
+    model: TextClassifier
+    head: str
+    threshold: float
+
+    def score(self, text: str) -> float:
+        return self.model.scores(text)[self.head]
+
 
 @cache
 def escalation_classifier() -> TextClassifier:
