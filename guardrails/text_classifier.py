@@ -26,10 +26,11 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -78,7 +79,7 @@ def char_wb_ngrams(text: str, n_min: int = 3, n_max: int = 5) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Block:
+class Block:
     """One vectorizer: n-gram -> (idf, weight per head)."""
 
     table: Mapping[str, tuple[float, tuple[float, ...]]]
@@ -98,7 +99,7 @@ class TextClassifier:
         *,
         labels: tuple[str, ...],
         intercepts: tuple[float, ...],
-        blocks: tuple[_Block, ...],
+        blocks: tuple[Block, ...],
         thresholds: Mapping[str, float],
         version: str,
     ) -> None:
@@ -134,6 +135,34 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= -700 else 0.0
 
 
+def dump(
+    *,
+    labels: Sequence[str],
+    intercepts: Sequence[float],
+    blocks: Sequence[Block],
+    thresholds: Mapping[str, float],
+    **meta: Any,
+) -> bytes:
+    """The model file ``load`` reads: gzipped JSON, keys sorted, no timestamp (so the same
+    weights give the same bytes). ``meta`` is stored beside the weights for people."""
+    data = {
+        "format": FORMAT,
+        "labels": list(labels),
+        "intercepts": list(intercepts),
+        "blocks": [
+            {
+                "analyzer": block.analyzer,
+                "ngram_range": list(block.ngram_range),
+                "table": {gram: [idf, list(weights)] for gram, (idf, weights) in block.table.items()},
+            }
+            for block in blocks
+        ],
+        "thresholds": dict(thresholds),
+        **meta,
+    }
+    return gzip.compress(json.dumps(data, separators=(",", ":"), sort_keys=True).encode(), mtime=0)
+
+
 def load(path: Path) -> TextClassifier:
     raw = path.read_bytes()
     data = json.loads(gzip.decompress(raw))
@@ -145,7 +174,7 @@ def load(path: Path) -> TextClassifier:
         table = {gram: (float(idf), tuple(map(float, ws))) for gram, (idf, ws) in block["table"].items()}
         if any(len(ws) != len(labels) for _, ws in table.values()):
             raise ValueError(f"{path.name}: a weight row does not match the {len(labels)} labels")
-        blocks.append(_Block(table, block["analyzer"], (block["ngram_range"][0], block["ngram_range"][1])))
+        blocks.append(Block(table, block["analyzer"], (block["ngram_range"][0], block["ngram_range"][1])))
     return TextClassifier(
         labels=labels,
         intercepts=tuple(map(float, data["intercepts"])),

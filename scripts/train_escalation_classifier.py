@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
-import gzip
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -412,38 +410,31 @@ def _round(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def export(vecs: list[TfidfVectorizer], heads: dict[str, LogisticRegression], meta: dict[str, Any]) -> bytes:
+def export(
+    vecs: list[TfidfVectorizer],
+    heads: dict[str, LogisticRegression],
+    thresholds: dict[str, float],
+    meta: dict[str, Any],
+) -> bytes:
+    """The fitted numbers, rounded to 6 significant digits, in ``text_classifier``'s file."""
     blocks, offset = [], 0
+    coefs = [heads[h].coef_[0] for h in HEADS]
     for vec in vecs:
-        vocab = vec.vocabulary_
-        coefs = [heads[h].coef_[0] for h in HEADS]
         table = {
-            gram: [_round(vec.idf_[i]), [_round(c[offset + i]) for c in coefs]]
-            for gram, i in sorted(vocab.items())
+            gram: (_round(vec.idf_[i]), tuple(_round(c[offset + i]) for c in coefs))
+            for gram, i in vec.vocabulary_.items()
         }
-        blocks.append({"analyzer": vec.analyzer, "ngram_range": list(vec.ngram_range), "table": table})
-        offset += len(vocab)
-    data = {
-        "format": text_classifier.FORMAT,
-        "labels": list(HEADS),
-        "intercepts": [_round(heads[h].intercept_[0]) for h in HEADS],
-        "blocks": blocks,
-        **meta,
-    }
-    return gzip.compress(json.dumps(data, separators=(",", ":"), sort_keys=True).encode(), mtime=0)
+        blocks.append(text_classifier.Block(table, vec.analyzer, vec.ngram_range))
+        offset += len(vec.vocabulary_)
+    intercepts = [_round(heads[h].intercept_[0]) for h in HEADS]
+    return text_classifier.dump(
+        labels=HEADS, intercepts=intercepts, blocks=blocks, thresholds=thresholds, **meta
+    )
 
 
 def check_parity(
     path: Path, vecs: list[TfidfVectorizer], heads: dict[str, LogisticRegression], texts: list[str]
 ) -> float:
-    for vec in vecs:
-        for text in ("Hello  there, I'm NOT ok!!", "a b", "agnet pls", "ok"):
-            grams = (
-                text_classifier.word_ngrams(text, vec.ngram_range[1])
-                if vec.analyzer == "word"
-                else text_classifier.char_wb_ngrams(text, *vec.ngram_range)
-            )
-            assert vec.build_analyzer()(text) == grams, (vec.analyzer, text)
     model = text_classifier.load(path)
     ours = np.array([[model.scores(t)[h] for h in HEADS] for t in texts])
     return float(np.abs(ours - predict(vecs, heads, texts)).max())
@@ -476,8 +467,8 @@ def main() -> None:
         "templates": sum(r.set == "templates" for r in rows),
         "tables": sum(r.set == "tables" for r in rows),
     }
+    thresholds = {**chosen["thresholds"], "frustration_veto": chosen["frustration_veto"]}
     meta = {
-        "thresholds": {**chosen["thresholds"], "frustration_veto": chosen["frustration_veto"]},
         "cross_validation": {
             "folds": list(CV_FOLDS),
             "budgets": BUDGETS,
@@ -495,7 +486,7 @@ def main() -> None:
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(export(vecs, heads, meta))
+    args.out.write_bytes(export(vecs, heads, thresholds, meta))
     text_classifier.escalation_classifier.cache_clear()
     gap = check_parity(args.out, vecs, heads, [r.text for r in rows[:: max(1, len(rows) // 2000)]])
     print(f"wrote {args.out.relative_to(ROOT)} ({args.out.stat().st_size / 1e6:.2f} MB); "

@@ -12,8 +12,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from guardrails import text_classifier
-from guardrails.text_classifier import char_wb_ngrams, escalation_classifier, load, word_ngrams
+from guardrails.text_classifier import Block, char_wb_ngrams, dump, escalation_classifier, load, word_ngrams
 
 TRICKY = [
     "Hello  there, I'm NOT ok!!",
@@ -43,23 +42,17 @@ def test_char_wb_ngrams_match_scikit_learn(text: str) -> None:
 
 
 def _export(vectorizers: list[TfidfVectorizer], heads: dict[str, LogisticRegression], path: Path) -> None:
-    """The file layout ``scripts/train_escalation_classifier.py`` writes."""
+    """The fitted numbers, unrounded, through ``text_classifier.dump``."""
     blocks, offset = [], 0
     for vec in vectorizers:
         table = {
-            gram: [float(vec.idf_[i]), [float(h.coef_[0][offset + i]) for h in heads.values()]]
+            gram: (float(vec.idf_[i]), tuple(float(h.coef_[0][offset + i]) for h in heads.values()))
             for gram, i in vec.vocabulary_.items()
         }
-        blocks.append({"analyzer": vec.analyzer, "ngram_range": list(vec.ngram_range), "table": table})
+        blocks.append(Block(table, vec.analyzer, vec.ngram_range))
         offset += len(vec.vocabulary_)
-    data = {
-        "format": text_classifier.FORMAT,
-        "labels": list(heads),
-        "intercepts": [float(h.intercept_[0]) for h in heads.values()],
-        "blocks": blocks,
-        "thresholds": {label: 0.5 for label in heads},
-    }
-    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    intercepts = [float(h.intercept_[0]) for h in heads.values()]
+    path.write_bytes(dump(labels=list(heads), intercepts=intercepts, blocks=blocks, thresholds={}))
 
 
 def test_scores_equal_scikit_learn_predict_proba(tmp_path: Path) -> None:
