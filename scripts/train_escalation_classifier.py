@@ -314,19 +314,15 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     gold = {h: np.array([r.gold(h) for r in rows]) for h in ("crisis", "human_request", "frustration")}
     neutral = np.array([r.neutral for r in rows])
     n_neutral = int(neutral.sum())
+    frustration = FrustrationParams()
+    # The frustration rail lets the model judge only a message long enough.
+    judged = np.array([frustration.model.judges(r.text) for r in rows])
     eligible = {
         "crisis": np.ones(len(rows), dtype=bool),
         # ... and on a request only where the rules have not ruled one out.
         "human_request": np.array([not r.request_ruled_out for r in rows]),
-        # The frustration rail lets the model speak alone only on a message long enough
-        # and already somewhat negative by the rules' own score.
-        "frustration": np.array(
-            [
-                FrustrationParams().model.judges(r.text)
-                and r.frustration_score >= FrustrationParams().complaint_level
-                for r in rows
-            ]
-        ),
+        # ... and there confirms only a message the rules already find somewhat negative.
+        "frustration": judged & np.array([r.frustration_score >= frustration.complaint_level for r in rows]),
     }
     alone: dict[str, np.ndarray] = {}
     thresholds: dict[str, float] = {}
@@ -337,7 +333,6 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     p_frus = probs[:, 2]
     # With no cue at all the frustration model needs more confidence: the lowest that
     # keeps the head within the same budget.
-    judged = np.array([FrustrationParams().model.judges(r.text) for r in rows])
     for t in ALONE_GRID:
         fired = alone["frustration"] | (judged & (p_frus >= t))
         if (fired & neutral).sum() <= BUDGETS["frustration"] * n_neutral:
@@ -358,7 +353,7 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     crisis = lex["crisis"] | alone["crisis"]
     human = lex["human_request"] | alone["human_request"]
     # The veto (of moderate cue scores only): the largest one that costs no F1.
-    strong = np.array([r.frustration_score >= FrustrationParams().high_threshold for r in rows])
+    strong = np.array([r.frustration_score >= frustration.high_threshold for r in rows])
     veto, frus = 0.0, lex["frustration"] | alone["frustration"]
     for candidate in VETO_GRID:
         vetoed = (lex["frustration"] & ((p_frus >= candidate) | strong)) | alone["frustration"]
