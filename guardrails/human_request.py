@@ -405,6 +405,8 @@ class HumanRequestGuardrail:
         self._extra = [re.compile(p, re.IGNORECASE) for p in params.extra_patterns]
         self._ignore = [re.compile(p, re.IGNORECASE) for p in params.ignore_patterns]
         self._model = params.model.bind("human_request")
+        # kind() and ruled_out() canonicalise the same sentences of one message.
+        self._canon = lru_cache(maxsize=256)(self._canonical)
 
     def kind(self, text: str) -> str | None:
         """Which request shape the message has ("talk", "standalone", ...), or None."""
@@ -465,7 +467,7 @@ class HumanRequestGuardrail:
                     return True
         return False
 
-    def _canon(self, text: str) -> str:
+    def _canonical(self, text: str) -> str:
         canon = " ".join(self._word(w) for w in words(text))
         for pattern, replacement in _FOLD:
             canon = pattern.sub(replacement, canon)
