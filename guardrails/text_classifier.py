@@ -15,8 +15,9 @@ dot product and a sigmoid; the training script checks it against scikit-learn's 
 ``predict_proba``. So nothing is unpickled, nothing is downloaded, and numpy/scipy are not
 needed at run time. Scoring one message costs about 0.1 ms.
 
-PII tokens (``<PERSON_1>``) are removed before scoring and before training: a token's
-letters are not the customer's words.
+PII tokens (``<PERSON_1>``) and digits are removed before scoring and before training
+(``model_input``): a token's letters are not the customer's words, and an order number
+says nothing about their mood.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _SPACES = re.compile(r"\s\s+")
 _DIGITS = re.compile(r"#?\d+")
 
 
-def without_pii_tokens(text: str) -> str:
+def model_input(text: str) -> str:
     """What the model reads, in training as in use: the message without ``<PERSON_1>``-
     style tokens (a token's letters are not the customer's words) and without digits (an
     order number says nothing about the customer's mood, and the training messages with
@@ -112,7 +113,7 @@ class TextClassifier:
         self.scores = lru_cache(maxsize=512)(self._scores)
 
     def _scores(self, text: str) -> Mapping[str, float]:
-        text = without_pii_tokens(text)
+        text = model_input(text)
         acc = list(self._intercepts)
         for block in self._blocks:
             counts: dict[str, int] = {}

@@ -264,7 +264,7 @@ def load_rows() -> list[Row]:
 
 def fit(rows: Sequence[Row]) -> tuple[list[TfidfVectorizer], dict[str, LogisticRegression]]:
     vecs = vectorizers()
-    texts = [text_classifier.without_pii_tokens(r.text) for r in rows]
+    texts = [text_classifier.model_input(r.text) for r in rows]
     x = hstack([v.fit_transform(texts) for v in vecs]).tocsr()
     weights = np.array([r.weight for r in rows])
     heads = {}
@@ -280,7 +280,7 @@ def fit(rows: Sequence[Row]) -> tuple[list[TfidfVectorizer], dict[str, LogisticR
 def predict(
     vecs: list[TfidfVectorizer], heads: dict[str, LogisticRegression], texts: list[str]
 ) -> np.ndarray:
-    texts = [text_classifier.without_pii_tokens(t) for t in texts]
+    texts = [text_classifier.model_input(t) for t in texts]
     x: csr_matrix = hstack([v.transform(texts) for v in vecs]).tocsr()
     return np.column_stack([heads[h].predict_proba(x)[:, 1] for h in HEADS])
 
