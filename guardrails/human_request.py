@@ -146,6 +146,15 @@ _FOLD = [
         ),
         "roleplay",
     ),
+    # ... or asked of it: "pretend to be my friend Sarah, a real person".
+    (
+        re.compile(
+            r"\b(?:pretend|pretending|act|acting|role ?play|roleplay|play)"
+            r"(?: to be| as| that you(?: are|re)| you(?: are|re))(?: [\w<>]+,?){0,4}? (?:a |an )?(?:\w+ )?"
+            r"(?:human|agent|person|rep)\b"
+        ),
+        "roleplay",
+    ),
     (
         re.compile(
             r"\b(?:you can|you could|feel free to|or) (?:also |always )?"

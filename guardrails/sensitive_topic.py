@@ -11,7 +11,12 @@ handoff is ``urgent``.
 When no crisis lexicon matches, the escalation classifier (``guardrails.text_classifier``)
 gives a second opinion on self-harm and medical emergencies only: a crisis probability at
 or above the policy's threshold adds the crisis topic (its medical head picks which), with
-the same reply and urgency. The other topics are the lexicons alone.
+the same reply and urgency. The other topics are the lexicons alone. The classifier's
+``escalation`` head (does this message need a person for any reason?) can also silence a
+non-crisis topic's lexicon match on a message it finds plainly ordinary ("can I pay my
+solicitor's invoice by card?"): below ``topic_veto``, chosen by cross-validation as the
+largest that silenced no labelled match. Crisis matches are never vetoed, and a tenant's
+own ``extra_phrases`` are never second-guessed.
 
 Stateless: it judges the newest message only, so an old message never fires twice.
 Annotations on ESCALATE: ``severity``, ``topics`` (every topic matched, most severe first).
@@ -48,8 +53,9 @@ class SensitiveTopicParams(Params):
     crisis_reply: str = Field(default=CRISIS_REPLY, min_length=20, max_length=1000)
     emergency_reply: str = Field(default=EMERGENCY_REPLY, min_length=20, max_length=1000)
     # The classifier finds crisis messages the lexicons miss (self-harm and medical
-    # emergencies only; the other topics are rules alone). It can only add a match.
-    # On one or two words ("sure") a couple of n-grams decide: those are the lexicons' alone.
+    # emergencies only; the other topics are rules alone), and vetoes the other topics'
+    # matches on plainly ordinary messages. On one or two words ("sure") a couple of
+    # n-grams decide: those are the lexicons' alone.
     model: ModelOpinion = ModelOpinion(min_words=3)
 
     @field_validator("topics")
@@ -119,9 +125,28 @@ class SensitiveTopicGuardrail:
         )
         return next(((t, s) for t, s in self._topics if t.spec.topic == name), None)
 
+    def _vetoed(self, text: str, matched: list[tuple[Topic, Severity]]) -> list[tuple[Topic, Severity]]:
+        """The non-crisis lexicon matches the classifier finds no reason to escalate: a topic
+        word in an ordinary message ("my solicitor's invoice", "the stalker thriller")."""
+        if not matched or self._model is None or not self._params.model.judges(text):
+            return []
+        model = self._model.model
+        needs_person = model.scores(text)["escalation"]
+
+        def veto(topic: Topic) -> bool:
+            if topic.spec.reason_code is ReasonCode.CRISIS:
+                return False  # a silenced crisis costs most: the lexicon has the last word
+            if topic.spec.topic in self._params.extra_phrases:
+                return False  # the tenant's own phrases: its call, not the model's
+            return needs_person < model.thresholds["topic_veto"]
+
+        return [(t, s) for t, s in matched if veto(t)]
+
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         parts = clauses(text)
         matched = [(topic, severity) for topic, severity in self._topics if topic.match(parts)]
+        vetoed = self._vetoed(text, matched)
+        matched = [m for m in matched if m not in vetoed]
         by_model = False
         if not any(t.spec.reason_code is ReasonCode.CRISIS for t, _ in matched):
             found = self._model_crisis(text, parts)
@@ -129,6 +154,9 @@ class SensitiveTopicGuardrail:
                 matched.insert(0, found)
                 by_model = True
         if not matched:
+            if vetoed:
+                silenced = ", ".join(t.spec.topic for t, _ in vetoed)
+                return carry_on(self.name, text, reason=f"lexicon match vetoed by the model: {silenced}")
             return carry_on(self.name, text, reason="no sensitive topic")
         top, severity = matched[0]
         names = [t.spec.topic for t, _ in matched]

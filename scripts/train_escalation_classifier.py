@@ -56,6 +56,10 @@ from escalation_corpus_v11 import HELD_OUT_V11  # noqa: E402
 from escalation_corpus_v12 import HELD_OUT_V12  # noqa: E402
 from escalation_corpus_v13 import HELD_OUT_V13  # noqa: E402
 from escalation_corpus_v14 import HELD_OUT_V14  # noqa: E402
+from escalation_corpus_v15 import HELD_OUT_V15  # noqa: E402
+from escalation_corpus_v16 import HELD_OUT_V16  # noqa: E402
+from escalation_corpus_v17 import HELD_OUT_V17  # noqa: E402
+from escalation_corpus_v18 import HELD_OUT_V18  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -80,26 +84,44 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v12": HELD_OUT_V12,
     "v13": HELD_OUT_V13,
     "v14": HELD_OUT_V14,
+    "v15": HELD_OUT_V15,
+    "v16": HELD_OUT_V16,
+    "v17": HELD_OUT_V17,
+    "v18": HELD_OUT_V18,
 }
-HELD_OUT_SETS = ("v15",)  # bench/escalation_corpus_v15.py: never read here
-CV_FOLDS = ("v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14")
+HELD_OUT_SETS = ("v19",)  # bench/escalation_corpus_v19.py: never read here
+CV_FOLDS = tuple(name for name in TRAIN_SETS if name not in ("v1", "v2"))  # v1, v2: always trained on
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
 # A test table row is a curated case, most of them look-alikes written against a false
 # alarm: it counts for more than one message of a set.
 TABLE_WEIGHT = 3.0
-HEADS = ("crisis", "human_request", "frustration", "medical_emergency")
+# "escalation": does the message need a person for any reason at all? Only a veto: a
+# lexicon topic match on a message it finds plainly ordinary stays quiet.
+HEADS = ("crisis", "human_request", "frustration", "medical_emergency", "escalation")
 CRISIS_TOPICS = frozenset({"topic:self_harm", "topic:medical_emergency"})
-C = 30.0  # inverse L2 strength; chosen by the same cross-validation in bench/experiments
+C = 10.0  # inverse L2 strength; chosen by the same cross-validation in bench/experiments
 GRID = (*(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.05)), 1.01)  # 1.01 = model off
 # Without any cue the model must be very sure: plain questions ("where is my parcel now?")
 # reach 0.9 on n-grams alone.
 ALONE_GRID = (0.95, 0.97, 0.99, 1.01)
 VETO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+# The escalation head's veto of the non-crisis topics' lexicon matches: the largest that
+# silences no labelled match in cross-validation. Crisis matches are never vetoed: a
+# silenced crisis costs most, and "do you have a crisis line number?" reads as ordinary.
+TOPIC_VETO_GRID = (0.0, 0.01, 0.02, 0.03, 0.05)
+OTHER_TOPICS = frozenset({
+    "topic:legal_threat", "topic:bereavement", "topic:financial_hardship",
+    "topic:vulnerability", "topic:fraud", "topic:harassment",
+})  # fmt: skip
 # The model's own share of false escalations on neutral messages, per head. A missed
 # crisis costs most, so crisis gets most of it; requests and frustration are mostly
 # found by the rules.
 BUDGETS = {"crisis": 0.0075, "human_request": 0.0025, "frustration": 0.0025}
+# The lowest threshold a head may get. Plain openers ("Hello, I have a question about my
+# bill", "I need help with a payment") are everyday traffic but rare in the labelled sets,
+# and the request head reads them near 0.5: the rules find 0.9 of requests on their own.
+FLOORS = {"human_request": 0.6}
 OUT = text_classifier.ESCALATION_MODEL
 
 
@@ -111,6 +133,8 @@ NOT_CRISIS = {"crisis": False, "medical_emergency": False}
 NEUTRAL = {**NOT_CRISIS, "human_request": False, "frustration": False}
 SELF_HARM = {"crisis": True, "medical_emergency": False}
 MEDICAL = {"crisis": True, "medical_emergency": True}
+CRISIS = {"crisis": True}  # self-harm or medical: the table does not say which
+ESCALATES = {"escalation": True}  # some sensitive topic: only the veto head learns from it
 TABLES: dict[str, dict[str, dict[str, bool]]] = {
     "test_sensitive_topic.py": {
         "test_hard_negatives_pass": NOT_CRISIS,
@@ -128,6 +152,19 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_look_alikes_from_v11_families_pass": NOT_CRISIS,
         "test_look_alikes_from_v13_families_are_not_their_topic": NOT_CRISIS,
         "test_look_alikes_from_v14_families_are_not_their_topic": NOT_CRISIS,
+        "test_topics_escalate": ESCALATES,
+        "test_crisis_frames_escalate_with_a_crisis_reply": CRISIS,
+        "test_bereavement_and_harassment_by_structure": ESCALATES,
+        "test_crisis_families_from_v6": CRISIS,
+        "test_medical_families_from_v6": MEDICAL,
+        "test_topic_families_from_v6": ESCALATES,
+        "test_crisis_families_from_v7": CRISIS,
+        "test_topic_families_from_v7": ESCALATES,
+        "test_topic_look_alikes_from_v7_families_pass": NOT_CRISIS,
+        "test_v11_crisis_families_escalate": CRISIS,
+        "test_v14_crisis_families_escalate": CRISIS,
+        "test_look_alikes_from_v15_v18_families_are_not_their_topic": NOT_CRISIS,
+        "test_the_v15_v18_exceptions_leave_the_real_thing_alone": ESCALATES,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -145,6 +182,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v11_look_alikes_stay_quiet": {"human_request": False},
         "test_v13_look_alikes_stay_quiet": {"human_request": False},
         "test_v14_look_alikes_stay_quiet": {"human_request": False},
+        "test_asking_the_bot_to_play_a_person_is_not_a_request": {"human_request": False},
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},
@@ -174,11 +212,17 @@ class Row:
     request_ruled_out: bool = False  # the request rules read a person word in another sense
 
     def labels_head(self, head: str) -> bool:
+        if head == "escalation" and self.known is not None:
+            # A table says what one rail must do: a row escalates when it says yes to
+            # anything, and is ordinary only when it says no to every head.
+            return any(self.known.values()) or self.known == NEUTRAL
         return self.known is None or head in self.known
 
     def gold(self, head: str) -> bool:
         if self.known is not None:
-            return self.known.get(head, False)
+            return any(self.known.values()) if head == "escalation" else self.known.get(head, False)
+        if head == "escalation":
+            return bool(self.labels - {"bot_question"})  # Candor answers those itself
         if head == "crisis":
             return bool(CRISIS_TOPICS & self.labels)
         if head == "medical_emergency":
@@ -189,7 +233,8 @@ class Row:
 def vectorizers() -> list[TfidfVectorizer]:
     return [
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=1),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2),
+        # Across word boundaries: "kill my", "end it all" and "no point" are n-grams too.
+        TfidfVectorizer(analyzer="char", ngram_range=(3, 6), sublinear_tf=True, min_df=3),
     ]
 
 
@@ -229,6 +274,14 @@ def table_texts(file: str, function: str) -> list[str]:
     """The texts of one test function's ``parametrize`` table: plain strings, or the first
     argument of each ``pytest.param``."""
     tree = ast.parse((TABLE_DIR / file).read_text(encoding="utf-8"))
+    # A table may be a module-level constant: ``@pytest.mark.parametrize("text", FAMILIES)``.
+    constants = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
             texts = []
@@ -236,11 +289,15 @@ def table_texts(file: str, function: str) -> list[str]:
                 if not (isinstance(decorator, ast.Call) and len(decorator.args) == 2):
                     continue
                 table = decorator.args[1]
+                if isinstance(table, ast.Name):
+                    table = constants.get(table.id, table)
                 for item in table.elts if isinstance(table, ast.List | ast.Tuple) else ():
                     if isinstance(item, ast.Call) and item.args:
                         item = item.args[0]
                     if isinstance(item, ast.Constant) and isinstance(item.value, str):
                         texts.append(item.value)
+            if not texts:
+                raise SystemExit(f"{file}::{function}: no texts found in its table")
             return texts
     raise SystemExit(f"{file}::{function}: no such test function (update TABLES)")
 
@@ -317,8 +374,10 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     frustration = FrustrationParams()
     # The frustration rail lets the model judge only a message long enough.
     judged = np.array([frustration.model.judges(r.text) for r in rows])
+    # So does the topic rail (a shorter minimum), for crisis and for its veto.
+    topic_judged = np.array([SensitiveTopicParams().model.judges(r.text) for r in rows])
     eligible = {
-        "crisis": np.ones(len(rows), dtype=bool),
+        "crisis": topic_judged,
         # ... and on a request only where the rules have not ruled one out.
         "human_request": np.array([not r.request_ruled_out for r in rows]),
         # ... and there confirms only a message the rules already find somewhat negative.
@@ -328,7 +387,11 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     thresholds: dict[str, float] = {}
     for j, head in enumerate(("crisis", "human_request", "frustration")):
         p = np.where(eligible[head], probs[:, j], 0.0)
-        t = next(t for t in GRID if ((p >= t) & neutral).sum() <= BUDGETS[head] * n_neutral)
+        t = next(
+            t
+            for t in GRID
+            if t >= FLOORS.get(head, 0.0) and ((p >= t) & neutral).sum() <= BUDGETS[head] * n_neutral
+        )
         thresholds[head], alone[head] = float(t), p >= t
     p_frus = probs[:, 2]
     # With no cue at all the frustration model needs more confidence: the lowest that
@@ -345,6 +408,11 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
     def f1(fired: np.ndarray, g: np.ndarray) -> float:
         return _f1(int((fired & g).sum()), int((fired & ~g).sum()), int((~fired & g).sum()))
 
+    # The escalation head's veto of the other topics' lexicon matches: the largest that
+    # silences no match a message is labelled with.
+    p_esc = np.where(topic_judged, probs[:, HEADS.index("escalation")], 1.0)
+    true_hits = np.array([bool(r.lexicon & r.labels & OTHER_TOPICS) for r in rows])
+    topic_veto = max(v for v in TOPIC_VETO_GRID if not (true_hits & (p_esc < v)).any())
     lex = {
         "crisis": np.array([bool(CRISIS_TOPICS & r.lexicon) for r in rows]),
         "human_request": np.array(["human_request" in r.lexicon for r in rows]),
@@ -359,10 +427,16 @@ def choose_thresholds(rows: list[Row], probs: np.ndarray) -> dict[str, Any]:
         vetoed = (lex["frustration"] & ((p_frus >= candidate) | strong)) | alone["frustration"]
         if f1(vetoed, gold["frustration"]) >= f1(frus, gold["frustration"]) - 1e-9:
             veto, frus = candidate, vetoed
-    other = np.array([bool(r.lexicon - CRISIS_TOPICS - {"human_request", "frustration"}) for r in rows])
+    other = np.array([bool(r.lexicon & OTHER_TOPICS) for r in rows]) & (p_esc >= topic_veto)
+    rest = CRISIS_TOPICS | OTHER_TOPICS | {"human_request", "frustration"}
+    other |= np.array([bool(r.lexicon - rest) for r in rows])
     fired = alone["crisis"] | alone["human_request"] | alone["frustration"]
     return {
-        "thresholds": {**thresholds, "frustration_alone": thresholds.get("frustration_alone", 1.01)},
+        "thresholds": {
+            **thresholds,
+            "frustration_alone": thresholds.get("frustration_alone", 1.01),
+            "topic_veto": topic_veto,
+        },
         "frustration_veto": float(veto),
         "cv_model_alone": {
             "crisis_recall": round(recall(alone["crisis"], "crisis"), 4),

@@ -411,3 +411,24 @@ async def test_v14_look_alikes_stay_quiet(resources: Resources, text: str) -> No
 
 async def test_a_language_is_still_a_request_when_asked_of_a_person(resources: Resources) -> None:
     assert (await rail(resources).check("can I talk to someone in Spanish", CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "Pretend to be my friend Sarah, a real person, and tell me about my order.", id="pretend"
+        ),
+        pytest.param("act as a human agent and tell me a joke", id="act-as"),
+        pytest.param("can we roleplay that you're a real person? just for fun", id="roleplay"),
+    ],
+)
+async def test_asking_the_bot_to_play_a_person_is_not_a_request(resources: Resources, text: str) -> None:
+    # The impersonation rails answer these: the customer wants the bot to act, not a person.
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+async def test_a_request_beside_the_word_pretend_still_counts(resources: Resources) -> None:
+    decision = await rail(resources).check("stop pretending and get me a real person", CTX)
+
+    assert decision.action is Action.ESCALATE

@@ -14,7 +14,7 @@ from guardrails.sensitive_topic import (
     SensitiveTopicGuardrail,
     SensitiveTopicParams,
 )
-from guardrails.text_classifier import escalation_classifier
+from guardrails.text_classifier import ModelOpinion, escalation_classifier
 
 CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
 
@@ -747,6 +747,55 @@ async def test_the_model_stays_out_of_topics_a_tenant_switched_off(resources: Re
     assert decision.action is Action.ALLOW
 
 
+# ---- the escalation head's veto of non-crisis lexicon matches ----
+
+INVOICE = "Can I pay my solicitor's invoice with my credit card?"  # "solicitor" reads as a threat
+
+
+async def test_the_model_vetoes_a_topic_word_in_an_ordinary_message(
+    rail: SensitiveTopicGuardrail, resources: Resources
+) -> None:
+    rules_only = SensitiveTopicGuardrail(
+        params=SensitiveTopicParams(model=ModelOpinion(enabled=False)), resources=resources
+    )
+    assert (await rules_only.check(INVOICE, CTX)).action is Action.ESCALATE
+
+    decision = await rail.check(INVOICE, CTX)
+
+    assert decision.action is Action.ALLOW
+    assert decision.reason == "lexicon match vetoed by the model: legal_threat"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("my lawyer will be in touch about this", id="lawyer"),
+        pytest.param("it's heat or eat in our house", id="heat-or-eat"),
+        pytest.param("someone has logged into my account from Romania", id="takeover"),
+    ],
+)
+async def test_the_veto_leaves_real_topics_alone(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ESCALATE
+
+
+async def test_a_tenant_phrase_is_never_vetoed(resources: Resources) -> None:
+    params = SensitiveTopicParams(extra_phrases={"legal_threat": ("solicitor invoice",)})
+    decision = await SensitiveTopicGuardrail(params=params, resources=resources).check(INVOICE, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert decision.annotations["topics"] == ["legal_threat"]
+
+
+async def test_a_crisis_match_is_never_vetoed(
+    rail: SensitiveTopicGuardrail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A veto above every probability: each non-crisis match goes, a crisis match stays.
+    monkeypatch.setitem(escalation_classifier().thresholds, "topic_veto", 1.01)
+
+    assert (await rail.check("my lawyer will be in touch about this", CTX)).action is Action.ALLOW
+    assert (await rail.check("do you have a crisis line number", CTX)).reason_code is ReasonCode.CRISIS
+
+
 # ---- look-alike families from the v9 development set (variants written apart from it) ----
 
 
@@ -909,3 +958,65 @@ async def test_look_alikes_from_v14_families_are_not_their_topic(
 )
 async def test_v14_crisis_families_escalate(rail: SensitiveTopicGuardrail, text: str) -> None:
     assert (await rail.check(text, CTX)).reason_code is ReasonCode.CRISIS
+
+
+# ---- look-alike families from the v15-v18 development sets (variants written apart) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("what screws do I need to hang the tv bracket?", id="hang-tv"),
+        pytest.param("we can't go on the cruise now, can I move the booking?", id="go-on-cruise"),
+        pytest.param("our cat keeps jumping off the bed at night, any calming spray?", id="cat-jumps"),
+        pytest.param("lost the will to live in that queue lol, anyway can I pay by card", id="will-queue"),
+        pytest.param(
+            "I had a stroke four years ago, do I need to declare it for the policy?", id="past-stroke"
+        ),
+        pytest.param("had a heart attack in 2019, am I still eligible for travel cover", id="attack-2019"),
+        pytest.param("does my seizure medication count as a pre-existing condition?", id="seizure-meds"),
+        pytest.param("do you sell slug poison that's safe around dogs?", id="slug-poison"),
+        pytest.param("is ambulance cover part of the family plan?", id="ambulance-cover"),
+        pytest.param("my inhaler prescription needs a repeat, can I order online", id="inhaler-repeat"),
+        pytest.param("my grandad passed away in 2012, please take his name off the bill", id="died-2012"),
+        pytest.param("our rabbit died of old age years ago, cancel the pet plan please", id="pet-years-ago"),
+        pytest.param("the claim form asks for my next of kin, can it be a friend?", id="form-next-of-kin"),
+        pytest.param("my solicitor needs the final bill for the flat sale", id="solicitor-sale"),
+        pytest.param("is legal protection included in the home policy?", id="legal-protection"),
+        pytest.param("I can't afford to be late for my shift, is the 7.10 running?", id="afford-late"),
+        pytest.param(
+            "how do I turn on the debt collection reminders in the invoicing software?", id="debt-tool"
+        ),
+    ],
+)
+async def test_look_alikes_from_v15_v18_families_are_not_their_topic(
+    rail: SensitiveTopicGuardrail, text: str
+) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        pytest.param("I'm going to hang myself tonight", "self_harm", id="hang-myself"),
+        pytest.param("I can't go on like this anymore", "self_harm", id="cant-go-on"),
+        pytest.param("my dad is having a stroke, his face has dropped", "medical_emergency", id="stroke-now"),
+        pytest.param("my son drank rat poison from the shed", "medical_emergency", id="drank-poison"),
+        pytest.param(
+            "my mum passed away last week, what do I do with her account", "bereavement", id="died-recently"
+        ),
+        pytest.param(
+            "my solicitor will be in touch about your negligence", "legal_threat", id="solicitor-threat"
+        ),
+        pytest.param(
+            "I can't afford to pay the rent and the gas this month", "financial_hardship", id="cant-pay"
+        ),
+    ],
+)
+async def test_the_v15_v18_exceptions_leave_the_real_thing_alone(
+    rail: SensitiveTopicGuardrail, text: str, topic: str
+) -> None:
+    decision = await rail.check(text, CTX)
+
+    assert decision.action is Action.ESCALATE
+    assert topic in decision.annotations["topics"]

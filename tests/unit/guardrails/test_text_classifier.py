@@ -12,7 +12,16 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from guardrails.text_classifier import Block, char_wb_ngrams, dump, escalation_classifier, load, word_ngrams
+from guardrails.text_classifier import (
+    FORMAT,
+    Block,
+    char_ngrams,
+    char_wb_ngrams,
+    dump,
+    escalation_classifier,
+    load,
+    word_ngrams,
+)
 
 TRICKY = [
     "Hello  there, I'm NOT ok!!",
@@ -39,6 +48,12 @@ def test_word_ngrams_match_scikit_learn(text: str) -> None:
 def test_char_wb_ngrams_match_scikit_learn(text: str) -> None:
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
     assert char_wb_ngrams(text, 3, 5) == analyzer(text)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_char_ngrams_match_scikit_learn(text: str) -> None:
+    analyzer = TfidfVectorizer(analyzer="char", ngram_range=(3, 6)).build_analyzer()
+    assert char_ngrams(text, 3, 6) == analyzer(text)
 
 
 def _export(vectorizers: list[TfidfVectorizer], heads: dict[str, LogisticRegression], path: Path) -> None:
@@ -70,6 +85,7 @@ def test_scores_equal_scikit_learn_predict_proba(tmp_path: Path) -> None:
     vectorizers = [
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char", ngram_range=(3, 6), sublinear_tf=True),
     ]
     x = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
     heads = {label: LogisticRegression(C=10.0).fit(x, labels) for label, labels in y.items()}
@@ -92,9 +108,19 @@ def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
         load(path)
 
 
+def test_an_unknown_analyzer_is_refused(tmp_path: Path) -> None:
+    block = {"analyzer": "bytes", "ngram_range": [1, 1], "table": {"agent": [1.0, [0.5]]}}
+    data = {"format": FORMAT, "labels": ["a"], "intercepts": [0], "blocks": [block], "thresholds": {}}
+    path = tmp_path / "model.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+
+    with pytest.raises(ValueError, match="unknown analyzer"):
+        load(path)
+
+
 def test_a_weight_row_of_the_wrong_width_is_refused(tmp_path: Path) -> None:
     block = {"analyzer": "word", "ngram_range": [1, 1], "table": {"agent": [1.0, [0.5]]}}
-    data = {"format": 1, "labels": ["a", "b"], "intercepts": [0, 0], "blocks": [block], "thresholds": {}}
+    data = {"format": FORMAT, "labels": ["a", "b"], "intercepts": [0, 0], "blocks": [block], "thresholds": {}}
     path = tmp_path / "model.json.gz"
     path.write_bytes(gzip.compress(json.dumps(data).encode()))
 
@@ -105,10 +131,11 @@ def test_a_weight_row_of_the_wrong_width_is_refused(tmp_path: Path) -> None:
 def test_the_shipped_model_loads_with_its_heads_and_thresholds() -> None:
     model = escalation_classifier()
 
-    assert model.labels == ("crisis", "human_request", "frustration", "medical_emergency")
+    assert model.labels == ("crisis", "human_request", "frustration", "medical_emergency", "escalation")
     for name in ("crisis", "human_request", "frustration"):
         assert 0.0 < model.thresholds[name] <= 1.0
     assert 0.0 <= model.thresholds["frustration_veto"] < model.thresholds["frustration"]
+    assert 0.0 <= model.thresholds["topic_veto"] < 0.5
     assert len(model.version) == 12
     assert escalation_classifier() is model  # loaded once per process
 
