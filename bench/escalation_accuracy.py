@@ -1,15 +1,16 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v19]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v22]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v15 on request, each written as a held-out set and since tuned or trained
-on, so now development sets; v16 to v18, written as training data (heavy on crisis and
-look-alikes); v19 with ``--v19``, written 2026-11-24 without seeing the detectors or
-earlier sets and never tuned or trained on (see ``escalation_corpus_v19``: score it once,
-never with ``--errors`` while tuning), and (3) multi-turn conversations,
+always; v3 to v15 and v19 on request, each written as a held-out set and since tuned or
+trained on, so now development sets; v16 to v18, v20 and v21, written as training data
+(heavy on crisis, requests and look-alikes); v22 with ``--v22``, written 2026-11-24
+without seeing the detectors or earlier sets and never tuned or trained on (see
+``escalation_corpus_v22``: score it once, never with ``--errors`` while tuning), and (3)
+multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
 recall / F1 per detector and per topic, the false-escalation rate on neutral traffic, and
@@ -56,6 +57,9 @@ from escalation_corpus_v16 import HELD_OUT_V16
 from escalation_corpus_v17 import HELD_OUT_V17
 from escalation_corpus_v18 import HELD_OUT_V18
 from escalation_corpus_v19 import HELD_OUT_V19
+from escalation_corpus_v20 import HELD_OUT_V20
+from escalation_corpus_v21 import HELD_OUT_V21
+from escalation_corpus_v22 import HELD_OUT_V22
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -84,12 +88,18 @@ class Detectors:
             BotQuestionGuardrail(params=BotQuestionParams(), resources=resources),
         ]
         self.latencies_ms: list[float] = []
+        # A repeated text is answered partly from caches (the model's scores, the topics'
+        # clause matches); latency counts each text's first sighting only.
+        self._seen: set[str] = set()
 
     async def turn(self, text: str, state: dict[str, Any]) -> list[Decision]:
         ctx = TurnContext(tenant_id="bench", conversation_id="c", stage=Stage.INPUT, state=dict(state))
         started = time.perf_counter()
         decisions = [await rail.check(text, ctx) for rail in self.rails]
-        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if text not in self._seen:
+            self._seen.add(text)
+            self.latencies_ms.append(elapsed_ms)
         for d in decisions:
             state.update(d.annotations.get("state", {}))
         return decisions
@@ -231,7 +241,10 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v16": (HELD_OUT_V16, "v16 development set (written as training data: crisis and look-alikes)"),
     "v17": (HELD_OUT_V17, "v17 development set (written as training data: crisis and look-alikes)"),
     "v18": (HELD_OUT_V18, "v18 development set (written as training data: crisis and look-alikes)"),
-    "v19": (HELD_OUT_V19, "held-out v19 (written without seeing the detectors; never tuned or trained on)"),
+    "v19": (HELD_OUT_V19, "v19 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v20": (HELD_OUT_V20, "v20 development set (written as training data: requests, crisis, look-alikes)"),
+    "v21": (HELD_OUT_V21, "v21 development set (written as training data: requests, crisis, look-alikes)"),
+    "v22": (HELD_OUT_V22, "held-out v22 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 
@@ -265,7 +278,7 @@ async def main() -> None:
     lat = sorted(det.latencies_ms)
     p95 = lat[int(len(lat) * 0.95)]
     print(f"\nlatency, all five detectors per message: p50 {statistics.median(lat):.3f} ms, p95 {p95:.3f} ms "
-          f"over {len(lat)} messages (target p50 <= 1 ms)")  # fmt: skip
+          f"over {len(lat)} distinct messages, first sighting each (target p50 <= 1 ms)")  # fmt: skip
     print(
         "classifier: off (--rules-only)" if args.rules_only else f"classifier: on, model {det.model_version}"
     )

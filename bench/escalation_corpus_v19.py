@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v19 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v19 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once on 2026-11-24, then trained on; its misses read for rule families).
 
 Written on 2026-11-24 by a helper session working for the lead. Independence rules followed:
 nothing under ``guardrails/``, ``escalation/``, ``docs/``, ``tests/``, ``scripts/`` or
@@ -19,9 +20,9 @@ South Africa, Philippines) and moods; many short phone-typed messages and some l
 crisis messages that are plain, oblique, or embedded in ordinary requests, about the writer
 or about someone else.
 
-* Never look at this file, or at its misclassifications, while tuning.
-* ``--v19`` scores it once, to report the number; never run it with ``--errors`` while tuning.
-  Once anyone tunes on it, it becomes a development set: relabel it so.
+Its one clean score (rules + classifier, model 4feb6889010d, 2026-11-24): crisis recall
+0.958, requests for a person 0.968, frustration F1 0.905, false escalation on neutral
+traffic 1.2%.
 
 Labels as in ``escalation_corpus``: detector names, ``topic:<name>``; empty = neutral.
 Where a message honestly carries two labels it carries both. Groups are ``v19:<topic>``;

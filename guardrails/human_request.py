@@ -264,6 +264,10 @@ _PATTERNS = {
         r"|\b(?:transfer|connect|escalate|forward|pass|redirect|switch) (?:this|my \w+|it) (?:\w+ ){0,2}?"
         rf"(?:to|with) (?:\w+ ){{0,3}}?(?<!another )(?<!my )(?:{_TARGET}|someone(?! else))\b"
         r"|\bescalate (?:this|it|me|please|now)\b|^escalate\b"
+        # no destination, as a request: "put me through please", "bot, hand me over" (the
+        # folds read both as "transfer me")
+        r"|\btransfer (?:me|us)(?=\s*$| (?:please|pls|plz|now|asap|thanks|thx|already|quick|quickly)\b)"
+        r"|\b(?:need|want|like|get|have) (?:this|it|my (?:complaint|case|claim|issue)) escalated\b"
         # no object, as a request: "transfer to live support" (not "a bank transfer to the agent")
         r"|(?:^|\b(?:please|pls|can you|could you|just|now|ok|okay) )"
         rf"(?:transfer|connect|escalate|forward|redirect|switch) (?:over )?to (?:\w+ ){{0,2}}?{_TARGET}\b"
@@ -323,12 +327,43 @@ _PATTERNS = {
         # "the number for your customer services team so I can ring them"
         r"|\b(?:phone |contact |telephone )?number (?:for|of|to call|to ring|to reach) (?:\w+ ){0,3}?"
         rf"{_TARGET}\b"
+        # a real one of the staff the business has: "is there a real vet I can message"
+        r"|\b(?:is there|are there|can i (?:get|have)) (?:a |an |any )?(?:real|actual|live) "
+        r"(?:vet|doctor|gp|nurse|pharmacist|advisor|adviser|consultant|engineer|technician|mechanic|dentist"
+        r"|optician|expert|specialist|employee|worker|one) "
+        r"(?:i can|we can|who can|to) (?:message|talk|speak|chat|call|ring|see)\b"
+        # rank asked for: "someone senior", "someone higher up", "someone with authority"
+        r"|\b(?:someone|somebody|anyone) (?:more )?(?:senior|higher up|in charge|with (?:the )?authority)\b"
         # insisting: "i said REPRESENTATIVE", "I asked for an agent"
         rf"|\bi (?:said|typed|wrote|asked for|want|need)(?: a| an| the)?(?: real| live| actual)? {_TARGET}\b"
     ),
     "refuse_bot": re.compile(
         r"\b(?:dont want|do not want|no more|stop|done with|enough of|enough with|refuse|hate|sick of)"
         r" (?:\w+ ){0,4}?(?:bot|bots|robot|robots|machine|ai|chatbot|computer|automated)\b"
+    ),
+    # The same asks in the languages customers switch to when the bot fails them. The
+    # text is canonicalised to ASCII first ("à" and "ö" drop out, "quelqu'un" splits).
+    "other_language": re.compile(
+        # Spanish: "necesito hablar con una persona", "quiero un agente"
+        r"\b(?:hablar|comunicarme|comunicar|pasarme|pasame|contactar) con (?:un |una |el |la |algun )?"
+        r"(?:agent|operator|human|persona|humano|agente|asesor|asesora|representante|operador|operadora"
+        r"|alguien|ser humano)\b"
+        r"|\b(?:quiero|necesito|puedo tener) (?:un |una )?"
+        r"(?:agent|human|agente|humano|asesor|asesora|persona real)\b"
+        # French: "je voudrais parler à un conseiller", "parler avec quelqu'un"
+        r"|\bparler (?:avec )?(?:un |une |a |au )?"
+        r"(?:conseiller|conseillere|human|humain|personne|agent|operator|operateur|operatrice"
+        r"|quelqu un|quelqu)\b"
+        # German: "mit einem Mitarbeiter sprechen"
+        r"|\b(?:einem |einer |einen )?"
+        r"(?:menschen|mitarbeiter|mitarbeiterin|berater|beraterin|agenten|agent|human) (?:sprechen|reden)\b"
+        # Portuguese and Italian: "falar com um atendente", "parlare con un operatore"
+        r"|\bfalar com (?:um |uma )?(?:atendente|pessoa|human|humano|agent|agente|algu m|alguem)\b"
+        r"|\bparlare con (?:un |una )?(?:operator|operatore|operatrice|persona|umano|agent|agente|qualcuno)\b"
+        # Dutch: "met een medewerker spreken"
+        r"|\bmet (?:een )?(?:medewerker|mens|persoon) (?:spreken|praten)\b"
+        # Hindi / Hinglish: "mujhe kisi insaan se baat karni hai"
+        r"|\b(?:insaan|insan|aadmi|banda|agent|human|person) se baat\b"
     ),
 }
 

@@ -123,13 +123,16 @@ class Clause:
     stems: tuple[str, ...]
 
 
-def clauses(text: str) -> list[Clause]:
+@lru_cache(maxsize=1024)
+def clauses(text: str) -> tuple[Clause, ...]:
+    """The message's clauses, words and stems; cached, since the topic and frustration
+    rails read the same message one after the other."""
     out = []
     for part in _CLAUSE.split(text.lower().translate(_APOSTROPHES)):
         raw = words(part)
         if raw:
             out.append(Clause(tuple(raw), tuple(stem(w) for w in raw)))
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +275,9 @@ class Topic:
         shared = Counter(s for rule in rules for t in rule.terms for s in t.stems)
         self._typos = typo_table(spec.typos, exclude=spec.not_typos | shared.keys())
         self._unless = tuple(compile_rule(r) for u in spec.unless for r in expand(u, spec.sets))
+        # The sensitive-topic and frustration rails both ask the crisis lexicons about the
+        # same clauses: one answer per clause, kept for the next asker.
+        self._clause_matches = lru_cache(maxsize=2048)(self._match_clause)
         self._by_stem: dict[str, list[Rule]] = {}
         self._prefixed: list[Rule] = []  # rules with no term that needs a given stem
         for rule in rules:
@@ -284,22 +290,24 @@ class Topic:
                 self._by_stem.setdefault(s, []).append(rule)
 
     def match(self, parts: Sequence[Clause]) -> bool:
-        for clause in parts:
-            if self._typos and not self._typos.keys().isdisjoint(clause.raw):
-                clause = self._corrected(clause)
-            # Frames expand to a few thousand rules: only those whose every term has a word
-            # in the clause are tried word by word.
-            stems = frozenset(clause.stems)
-            candidates = self._candidates(stems)
-            if not candidates:
-                continue
-            unmasked = self._unmasked(clause, stems)
-            if unmasked is not clause:
-                clause, candidates = unmasked, self._candidates(frozenset(unmasked.stems))
-            for rule in candidates:
-                hit = rule.find(clause, self._span(rule))
-                if hit is not None and not (self.spec.negation and negated(clause, hit[0])):
-                    return True
+        return any(map(self._clause_matches, parts))
+
+    def _match_clause(self, clause: Clause) -> bool:
+        if self._typos and not self._typos.keys().isdisjoint(clause.raw):
+            clause = self._corrected(clause)
+        # Frames expand to a few thousand rules: only those whose every term has a word in
+        # the clause are tried word by word.
+        stems = frozenset(clause.stems)
+        candidates = self._candidates(stems)
+        if not candidates:
+            return False
+        unmasked = self._unmasked(clause, stems)
+        if unmasked is not clause:
+            clause, candidates = unmasked, self._candidates(frozenset(unmasked.stems))
+        for rule in candidates:
+            hit = rule.find(clause, self._span(rule))
+            if hit is not None and not (self.spec.negation and negated(clause, hit[0])):
+                return True
         return False
 
     def excepted(self, parts: Sequence[Clause]) -> bool:
@@ -373,8 +381,15 @@ def available_topics() -> list[str]:
 
 
 @cache
+def default_topic(name: str) -> Topic:
+    """A shipped lexicon without tenant phrases, compiled once per process and shared by
+    every rail and tenant that uses it as shipped."""
+    return load_topic(LEXICON_DIR / f"{name}.yaml")
+
+
+@cache
 def crisis_topics() -> tuple[Topic, ...]:
     """The default lexicons answered with a crisis reply (self-harm, medical emergency):
     other detectors use them to stay out of a crisis turn."""
-    topics = (load_topic(LEXICON_DIR / f"{name}.yaml") for name in available_topics())
+    topics = (default_topic(name) for name in available_topics())
     return tuple(t for t in topics if t.spec.reason_code is ReasonCode.CRISIS)

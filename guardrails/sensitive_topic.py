@@ -24,13 +24,23 @@ Annotations on ESCALATE: ``severity``, ``topics`` (every topic matched, most sev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from guardrails.base import Decision, Params, ReasonCode, TurnContext
 from guardrails.handoff import SEVERITY_RANK, Severity, carry_on, escalate
-from guardrails.lexicon import LEXICON_DIR, Clause, Topic, available_topics, clauses, compile_rule, load_topic
+from guardrails.lexicon import (
+    LEXICON_DIR,
+    Clause,
+    Topic,
+    available_topics,
+    clauses,
+    compile_rule,
+    default_topic,
+    load_topic,
+)
 from guardrails.resources import Resources
 from guardrails.text_classifier import ModelOpinion
 
@@ -89,7 +99,9 @@ class SensitiveTopicGuardrail:
     def __init__(self, *, params: SensitiveTopicParams, resources: Resources) -> None:
         self._params = params
         topics = [
-            load_topic(LEXICON_DIR / f"{name}.yaml", extra=params.extra_phrases.get(name, ()))
+            load_topic(LEXICON_DIR / f"{name}.yaml", extra=params.extra_phrases[name])
+            if name in params.extra_phrases
+            else default_topic(name)
             for name in params.topics
         ]
         # Most severe first, crisis before anything else of the same severity, so the
@@ -106,7 +118,7 @@ class SensitiveTopicGuardrail:
         )
         self._model = params.model.bind("crisis")
 
-    def _model_crisis(self, text: str, parts: list[Clause]) -> tuple[Topic, Severity] | None:
+    def _model_crisis(self, text: str, parts: Sequence[Clause]) -> tuple[Topic, Severity] | None:
         """The crisis topic the classifier sees in ``text``, if it is enabled here.
 
         Silent where a crisis lexicon's ``unless`` rules know the wording as something

@@ -60,6 +60,9 @@ from escalation_corpus_v15 import HELD_OUT_V15  # noqa: E402
 from escalation_corpus_v16 import HELD_OUT_V16  # noqa: E402
 from escalation_corpus_v17 import HELD_OUT_V17  # noqa: E402
 from escalation_corpus_v18 import HELD_OUT_V18  # noqa: E402
+from escalation_corpus_v19 import HELD_OUT_V19  # noqa: E402
+from escalation_corpus_v20 import HELD_OUT_V20  # noqa: E402
+from escalation_corpus_v21 import HELD_OUT_V21  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -88,8 +91,11 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v16": HELD_OUT_V16,
     "v17": HELD_OUT_V17,
     "v18": HELD_OUT_V18,
+    "v19": HELD_OUT_V19,
+    "v20": HELD_OUT_V20,
+    "v21": HELD_OUT_V21,
 }
-HELD_OUT_SETS = ("v19",)  # bench/escalation_corpus_v19.py: never read here
+HELD_OUT_SETS = ("v22",)  # bench/escalation_corpus_v22.py: never read here
 CV_FOLDS = tuple(name for name in TRAIN_SETS if name not in ("v1", "v2"))  # v1, v2: always trained on
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
@@ -165,6 +171,8 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v14_crisis_families_escalate": CRISIS,
         "test_look_alikes_from_v15_v18_families_are_not_their_topic": NOT_CRISIS,
         "test_the_v15_v18_exceptions_leave_the_real_thing_alone": ESCALATES,
+        "test_v19_crisis_families_escalate": CRISIS,
+        "test_v19_crisis_look_alikes_pass": NOT_CRISIS,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -183,6 +191,11 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v13_look_alikes_stay_quiet": {"human_request": False},
         "test_v14_look_alikes_stay_quiet": {"human_request": False},
         "test_asking_the_bot_to_play_a_person_is_not_a_request": {"human_request": False},
+        "test_v19_families_escalate": {"human_request": True},
+        "test_v19_look_alikes_stay_quiet": {"human_request": False},
+        "test_v20_v21_families_escalate": {"human_request": True},
+        "test_v20_v21_look_alikes_stay_quiet": {"human_request": False},
+        "test_plain_openers_stay_quiet": NEUTRAL,
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},

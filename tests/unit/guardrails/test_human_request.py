@@ -432,3 +432,81 @@ async def test_a_request_beside_the_word_pretend_still_counts(resources: Resourc
     decision = await rail(resources).check("stop pretending and get me a real person", CTX)
 
     assert decision.action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("necesito hablar con un asesor por favor", id="spanish"),
+        pytest.param("je veux parler à un conseiller", id="french"),
+        pytest.param("kann ich bitte mit einem Mitarbeiter sprechen", id="german"),
+        pytest.param("quero falar com um atendente", id="portuguese"),
+        pytest.param("posso parlare con un operatore?", id="italian"),
+        pytest.param("kisi insaan se baat karao", id="hinglish"),
+        pytest.param("is there a real pharmacist I can talk to", id="real-pharmacist"),
+    ],
+)
+async def test_v19_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("is there a real difference I can see between the two plans?", id="real-difference"),
+        pytest.param("¿hablan español en la tienda de Madrid?", id="spanish-question"),
+    ],
+)
+async def test_v19_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("put me through pls", id="put-through"),
+        pytest.param("ok bot, hand us over now", id="hand-over"),
+        pytest.param("I want my complaint escalated", id="escalated"),
+        pytest.param("can someone more senior look at this", id="someone-senior"),
+        pytest.param("I need somebody in charge, this is wrong", id="somebody-in-charge"),
+    ],
+)
+async def test_v20_v21_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("the last delivery put me through hell", id="put-through-hell"),
+        pytest.param("does priority boarding put us through security faster?", id="through-security"),
+        pytest.param("who is in charge of the loyalty emails? I'd like to unsubscribe", id="who-in-charge"),
+    ],
+)
+async def test_v20_v21_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+# Plain openers are most of real traffic and few of the labelled sets: the model must not
+# read "I need help" as "I need a person".
+OPENERS = [
+    "Hello, I need help with a payment.",
+    "Hi, I need help with my order",
+    "I need some help please",
+    "help with a refund please",
+    "Hello, I have a question about my bill",
+    "Hi there, can you help me with my account?",
+    "I need assistance with a delivery",
+    "hi i need help changing my address",
+    "Good morning, I need some help with my booking",
+    "hey can u help me with something",
+    "I have a problem with my subscription",
+    "Hello, I'd like some help with a return",
+    "need help with login",
+    "Hi, quick question about my last invoice",
+]
+
+
+@pytest.mark.parametrize("text", OPENERS)
+async def test_plain_openers_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

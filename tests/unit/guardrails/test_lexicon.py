@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from guardrails.base import Action, Stage, TurnContext
 from guardrails.lexicon import (
     LEXICON_DIR,
     TopicSpec,
     clauses,
     compile_rule,
+    crisis_topics,
+    default_topic,
     edits1,
     load_topic,
     stem,
     typo_table,
 )
+from guardrails.resources import Resources
+from guardrails.sensitive_topic import SensitiveTopicGuardrail, SensitiveTopicParams
+
+CTX = TurnContext(tenant_id="t", conversation_id="c", stage=Stage.INPUT)
 
 
 @pytest.mark.parametrize(
@@ -108,3 +115,28 @@ def test_a_rule_reports_the_words_it_covers(rule: str, text: str, span: tuple[in
 )
 def test_unless_rules_silence_only_their_own_words(text: str, fires: bool) -> None:
     assert load_topic(LEXICON_DIR / "self_harm.yaml").match(clauses(text)) is fires
+
+
+def test_shipped_lexicons_are_compiled_once_and_shared() -> None:
+    self_harm = default_topic("self_harm")
+
+    assert default_topic("self_harm") is self_harm
+    assert self_harm in crisis_topics()  # the frustration rail asks the same instance
+
+
+async def test_a_tenants_phrases_never_reach_the_shared_lexicon(light_resources: Resources) -> None:
+    phrase = "purple elephant"
+    params = SensitiveTopicParams(extra_phrases={"self_harm": (phrase,)})
+    tenant_rail = SensitiveTopicGuardrail(params=params, resources=light_resources)
+
+    assert (await tenant_rail.check(f"I saw a {phrase}", CTX)).action is Action.ESCALATE
+    assert load_topic(LEXICON_DIR / "self_harm.yaml", extra=(phrase,)).match(clauses(phrase))
+    assert not default_topic("self_harm").match(clauses(phrase))
+
+
+def test_a_clause_answer_is_the_same_from_the_cache() -> None:
+    topic = default_topic("self_harm")
+    text = "I want to end it all tonight"
+
+    assert topic.match(clauses(text)) is topic.match(clauses(text)) is True
+    assert clauses(text) is clauses(text)  # read once per message, whichever rail asks first
