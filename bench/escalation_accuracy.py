@@ -1,16 +1,16 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v22]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v25]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v15 and v19 on request, each written as a held-out set and since tuned or
-trained on, so now development sets; v16 to v18, v20 and v21, written as training data
-(heavy on crisis, requests and look-alikes); v22 with ``--v22``, written 2026-11-24
-without seeing the detectors or earlier sets and never tuned or trained on (see
-``escalation_corpus_v22``: score it once, never with ``--errors`` while tuning), and (3)
-multi-turn conversations,
+always; v3 to v15, v19 and v22 on request, each written as a held-out set and since tuned
+or trained on, so now development sets; v16 to v18, v20, v21, v23 and v24, written as
+training data (heavy on crisis, requests and look-alikes); v25 with ``--v25``, written
+2026-11-24 without seeing the detectors or earlier sets and never tuned or trained on
+(see ``escalation_corpus_v25``: score it once, never with ``--errors`` while tuning), and
+(3) multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
 recall / F1 per detector and per topic, the false-escalation rate on neutral traffic, and
@@ -60,6 +60,9 @@ from escalation_corpus_v19 import HELD_OUT_V19
 from escalation_corpus_v20 import HELD_OUT_V20
 from escalation_corpus_v21 import HELD_OUT_V21
 from escalation_corpus_v22 import HELD_OUT_V22
+from escalation_corpus_v23 import HELD_OUT_V23
+from escalation_corpus_v24 import HELD_OUT_V24
+from escalation_corpus_v25 import HELD_OUT_V25
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -244,7 +247,10 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v19": (HELD_OUT_V19, "v19 development set (written as held-out, scored once, since tuned + trained on)"),
     "v20": (HELD_OUT_V20, "v20 development set (written as training data: requests, crisis, look-alikes)"),
     "v21": (HELD_OUT_V21, "v21 development set (written as training data: requests, crisis, look-alikes)"),
-    "v22": (HELD_OUT_V22, "held-out v22 (written without seeing the detectors; never tuned or trained on)"),
+    "v22": (HELD_OUT_V22, "v22 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v23": (HELD_OUT_V23, "v23 development set (written as training data: crisis and look-alikes)"),
+    "v24": (HELD_OUT_V24, "v24 development set (written as training data: crisis and look-alikes)"),
+    "v25": (HELD_OUT_V25, "held-out v25 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v22 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v22 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once on 2026-11-24, then trained on; its misses read for rule families).
 
 Written on 2026-11-24 by a helper session working for the lead. Independence rules followed:
 the writer did not read the detectors or their lexicons (``guardrails/``, ``escalation/``),
@@ -22,9 +23,9 @@ removal companies, sports clubs and ticketing, pet food delivery; a spread of ag
 many short phone-typed messages and some long ones; crisis messages that are plain, oblique,
 or embedded in ordinary requests, about the writer or about someone else.
 
-* Never look at this file, or at its misclassifications, while tuning.
-* ``--v22`` scores it once, to report the number; never run it with ``--errors`` while
-  tuning. Once anyone tunes on it, it becomes a development set: relabel it so.
+Its one clean score (rules + classifier, model 4be667512650, 2026-11-24): crisis recall
+0.975, requests for a person 0.986, frustration F1 0.893, false escalation on neutral
+traffic 1.5%.
 
 Labels as in ``escalation_corpus``: detector names, ``topic:<name>``; empty = neutral.
 Where a message honestly carries two labels it carries both. Groups are ``v22:<topic>``;

@@ -362,6 +362,8 @@ _PATTERNS = {
         r"|\bparlare con (?:un |una )?(?:operator|operatore|operatrice|persona|umano|agent|agente|qualcuno)\b"
         # Dutch: "met een medewerker spreken"
         r"|\bmet (?:een )?(?:medewerker|mens|persoon) (?:spreken|praten)\b"
+        # Tagalog / Taglish: "pwede po bang makausap ang isang agent"
+        r"|\bmakausap (?:ang |ng |sa )?(?:isang )?(?:agent|tao|human|person|operator)\b"
         # Hindi / Hinglish: "mujhe kisi insaan se baat karni hai"
         r"|\b(?:insaan|insan|aadmi|banda|agent|human|person) se baat\b"
     ),
@@ -377,6 +379,8 @@ _OTHER_SENSE = re.compile(
 
 def _negated(before: str) -> bool:
     words_ = before.split()[-3:]
+    if "why" in words_:
+        return False  # a demand, not a refusal: "why can't I talk to someone?"
     pairs = {" ".join(words_[i : i + 2]) for i in range(len(words_) - 1)}
     return not _REQUEST_NEGATORS.isdisjoint(words_) or not _REQUEST_NEGATORS.isdisjoint(pairs)
 

@@ -63,6 +63,9 @@ from escalation_corpus_v18 import HELD_OUT_V18  # noqa: E402
 from escalation_corpus_v19 import HELD_OUT_V19  # noqa: E402
 from escalation_corpus_v20 import HELD_OUT_V20  # noqa: E402
 from escalation_corpus_v21 import HELD_OUT_V21  # noqa: E402
+from escalation_corpus_v22 import HELD_OUT_V22  # noqa: E402
+from escalation_corpus_v23 import HELD_OUT_V23  # noqa: E402
+from escalation_corpus_v24 import HELD_OUT_V24  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -94,8 +97,11 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v19": HELD_OUT_V19,
     "v20": HELD_OUT_V20,
     "v21": HELD_OUT_V21,
+    "v22": HELD_OUT_V22,
+    "v23": HELD_OUT_V23,
+    "v24": HELD_OUT_V24,
 }
-HELD_OUT_SETS = ("v22",)  # bench/escalation_corpus_v22.py: never read here
+HELD_OUT_SETS = ("v25",)  # bench/escalation_corpus_v25.py: never read here
 CV_FOLDS = tuple(name for name in TRAIN_SETS if name not in ("v1", "v2"))  # v1, v2: always trained on
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
@@ -123,7 +129,7 @@ OTHER_TOPICS = frozenset({
 # The model's own share of false escalations on neutral messages, per head. A missed
 # crisis costs most, so crisis gets most of it; requests and frustration are mostly
 # found by the rules.
-BUDGETS = {"crisis": 0.0075, "human_request": 0.0025, "frustration": 0.0025}
+BUDGETS = {"crisis": 0.01, "human_request": 0.0025, "frustration": 0.0025}
 # The lowest threshold a head may get. Plain openers ("Hello, I have a question about my
 # bill", "I need help with a payment") are everyday traffic but rare in the labelled sets,
 # and the request head reads them near 0.5: the rules find 0.9 of requests on their own.
@@ -173,6 +179,9 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_the_v15_v18_exceptions_leave_the_real_thing_alone": ESCALATES,
         "test_v19_crisis_families_escalate": CRISIS,
         "test_v19_crisis_look_alikes_pass": NOT_CRISIS,
+        "test_v22_crisis_families_escalate": CRISIS,
+        "test_v22_look_alikes_pass": NOT_CRISIS,
+        "test_v23_v24_look_alikes_pass": NOT_CRISIS,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -196,6 +205,8 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v20_v21_families_escalate": {"human_request": True},
         "test_v20_v21_look_alikes_stay_quiet": {"human_request": False},
         "test_plain_openers_stay_quiet": NEUTRAL,
+        "test_v22_families_escalate": {"human_request": True},
+        "test_phone_typed_requests_stay_quiet": NEUTRAL,
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},
@@ -207,6 +218,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v7_cue_families_escalate": {"frustration": True},
         "test_v7_calm_look_alikes_pass": {"frustration": False},
         "test_plain_questions_about_an_order_stay_calm": NEUTRAL,
+        "test_v22_calm_look_alikes_pass": {"frustration": False},
     },
 }
 TABLE_DIR = ROOT / "tests" / "unit" / "guardrails"

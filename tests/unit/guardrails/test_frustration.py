@@ -386,3 +386,19 @@ async def test_a_tenant_cue_is_never_vetoed(resources: Resources) -> None:
 )
 async def test_plain_questions_about_an_order_stay_calm(rail: FrustrationGuardrail, text: str) -> None:
     assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+# ---- calm look-alikes from the v22 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("pls send me the code again", id="send-again"),
+        pytest.param("could you resend the invoice again please", id="resend-again"),
+        pytest.param("sorry, can you say that again?", id="say-again"),
+        pytest.param("send the tracking link again pls, I deleted the email", id="link-again"),
+    ],
+)
+async def test_v22_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW

@@ -510,3 +510,38 @@ OPENERS = [
 @pytest.mark.parametrize("text", OPENERS)
 async def test_plain_openers_stay_quiet(resources: Resources, text: str) -> None:
     assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("pwede po makausap ng tao", id="tagalog"),
+        pytest.param("why can't I talk to anybody??", id="why-cant-i"),
+    ],
+)
+async def test_v22_families_escalate(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ESCALATE
+
+
+# Phone-typed requests: short, misspelt, "pls" - and about an order, not a person.
+SHORTHAND = [
+    "pls cancl my ordr",
+    "wheres my parcl pls",
+    "chnge my adress pls",
+    "pls send recipt",
+    "cncl subscrption",
+    "need 2 change delivry date",
+    "pls refnd my ordr",
+    "updte my card pls",
+]
+
+
+@pytest.mark.parametrize("text", SHORTHAND)
+async def test_phone_typed_requests_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW
+
+
+async def test_a_negated_request_without_why_stays_quiet(resources: Resources) -> None:
+    decision = await rail(resources).check("i cant talk to anyone about this, it's private", CTX)
+
+    assert decision.action is Action.ALLOW

@@ -1050,3 +1050,57 @@ async def test_v19_crisis_families_escalate(rail: SensitiveTopicGuardrail, text:
 )
 async def test_v19_crisis_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
     assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+# ---- families from the v22 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("gusto ko na mamatay", id="tagalog"),
+        pytest.param("no quiero vivir mas", id="spanish"),
+        pytest.param("je veux en finir", id="french"),
+        pytest.param("mum's oxygen cylinder is empty and she's gasping", id="oxygen-gasping"),
+        pytest.param("he's gasping for breath and going grey", id="gasping-for-breath"),
+    ],
+)
+async def test_v22_crisis_families_escalate(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).reason_code is ReasonCode.CRISIS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I'm gasping for a coffee, is the station cafe open?", id="gasping-coffee"),
+        pytest.param("does the community ambulance service cover our village?", id="ambulance-service"),
+        pytest.param("the whole team collapsed with laughter at the new mascot", id="collapsed-laughter"),
+        pytest.param("can I hire a bailiff costume for the panto?", id="bailiff-costume"),
+    ],
+)
+async def test_v22_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("bye forever, newsletters! take me off the list", id="bye-newsletters"),
+        pytest.param("the series had a suicide storyline, a warning at the start would help", id="storyline"),
+        pytest.param("can I trade away my game skins to my brother?", id="trade-skins"),
+        pytest.param("I could overdose on your pizza, honestly", id="overdose-pizza"),
+        pytest.param("I fainted in 2019 at one of your gigs, can I get an aisle seat?", id="fainted-2019"),
+        pytest.param("stroke survivor here, is the gym step-free?", id="survivor"),
+        pytest.param("an ambulance was parked across the drive, that's why we missed the slot", id="parked"),
+        pytest.param("want to end my plan early, what's the fee", id="end-plan"),
+        pytest.param("can I end my membership at the end of this month?", id="end-membership"),
+    ],
+)
+async def test_v23_v24_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+async def test_ending_a_plan_beside_a_crisis_still_escalates(rail: SensitiveTopicGuardrail) -> None:
+    text = "I want to end my subscription, I won't be alive next month anyway"
+
+    assert (await rail.check(text, CTX)).reason_code is ReasonCode.CRISIS

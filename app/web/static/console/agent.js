@@ -82,12 +82,17 @@ export class AgentView {
   }
 
   async refresh() {
+    // Reads overlap (an event's refresh, an action's refresh): only the newest may paint,
+    // or a slow answer from before a transfer would put the old queue back on screen.
+    const read = (this.reads = (this.reads || 0) + 1);
     try {
       const page = await this.api.get("/v1/handoffs", { limit: 200 });
+      if (read !== this.reads) return;
       this.items = page.data;
       this.fetchedAt = performance.now();
       this.renderQueue(page.counts || {});
     } catch (error) {
+      if (read !== this.reads) return;
       this.counts.textContent = `The queue could not be read: ${error.message}`;
     }
   }
