@@ -1,15 +1,15 @@
 """Escalation detector accuracy and latency on a labelled customer-service corpus.
 
-    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v25]
+    .venv/bin/python bench/escalation_accuracy.py [--seed 7] [--errors] [--rules-only] [--v3] ... [--v26]
 
 Runs ``human_request``, ``frustration``, ``sensitive_topic``, ``loop`` and ``bot_question``
 with their default params (the escalation classifier on; ``--rules-only`` switches it
 off) on (1) single generated messages (tuned set), (2) hand-written phrasings: v1 and v2
-always; v3 to v15, v19 and v22 on request, each written as a held-out set and since tuned
-or trained on, so now development sets; v16 to v18, v20, v21, v23 and v24, written as
-training data (heavy on crisis, requests and look-alikes); v25 with ``--v25``, written
+always; v3 to v15, v19, v22 and v25 on request, each written as a held-out set and since
+tuned or trained on, so now development sets; v16 to v18, v20, v21, v23 and v24, written
+as training data (heavy on crisis, requests and look-alikes); v26 with ``--v26``, written
 2026-11-24 without seeing the detectors or earlier sets and never tuned or trained on
-(see ``escalation_corpus_v25``: score it once, never with ``--errors`` while tuning), and
+(see ``escalation_corpus_v26``: score it once, never with ``--errors`` while tuning), and
 (3) multi-turn conversations,
 carrying state between turns exactly as the app does (merge each decision's
 ``annotations["state"]``; ``note_bot_reply`` after every bot reply). Prints precision /
@@ -63,6 +63,7 @@ from escalation_corpus_v22 import HELD_OUT_V22
 from escalation_corpus_v23 import HELD_OUT_V23
 from escalation_corpus_v24 import HELD_OUT_V24
 from escalation_corpus_v25 import HELD_OUT_V25
+from escalation_corpus_v26 import HELD_OUT_V26
 
 from guardrails.base import Action, Decision, Stage, TurnContext
 from guardrails.bot_question import BotQuestionGuardrail, BotQuestionParams
@@ -250,7 +251,8 @@ OPTIONAL_SETS: dict[str, tuple[list[Message], str]] = {
     "v22": (HELD_OUT_V22, "v22 development set (written as held-out, scored once, since tuned + trained on)"),
     "v23": (HELD_OUT_V23, "v23 development set (written as training data: crisis and look-alikes)"),
     "v24": (HELD_OUT_V24, "v24 development set (written as training data: crisis and look-alikes)"),
-    "v25": (HELD_OUT_V25, "held-out v25 (written without seeing the detectors; never tuned or trained on)"),
+    "v25": (HELD_OUT_V25, "v25 development set (written as held-out, scored once, since tuned + trained on)"),
+    "v26": (HELD_OUT_V26, "held-out v26 (written without seeing the detectors; never tuned or trained on)"),
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a data file: one labelled phrase per entry reads better than wrapped strings)
-"""Held-out set v25 for ``bench/escalation_accuracy.py``: the clean test set.
+"""Set v25 for ``bench/escalation_accuracy.py``: written as held-out, now a development
+set (scored once on 2026-11-24, then trained on; its misses read for rule families).
 
 Written on 2026-11-24 by a helper session working for the lead. Independence rules
 followed: the writer did not read anything under ``guardrails/``, ``escalation/``,
@@ -22,9 +23,9 @@ Ireland, Canada, South Africa, the Philippines) and moods; many short phone-type
 messages and some long ones; crisis messages that are plain, oblique, or embedded in
 ordinary requests, about the writer or about someone else.
 
-* Never look at this file, or at its misclassifications, while tuning.
-* ``--v25`` scores it once, to report the number; never run it with ``--errors`` while
-  tuning. Once anyone tunes on it, it becomes a development set: relabel it so.
+Its one clean score (rules + classifier, model ca51f0b1f695, 2026-11-24): crisis recall
+0.991, requests for a person 0.993, frustration F1 0.895, false escalation on neutral
+traffic 4.1%.
 
 Labels as in ``escalation_corpus``: detector names, ``topic:<name>``; empty = neutral.
 Where a message honestly carries two labels it carries both. Groups are ``v25:<topic>``;

@@ -90,7 +90,9 @@ _CUES: tuple[tuple[str, float, str], ...] = (
      r"(?:me|my)\b|\bnot (?:answering|responding|replying)\b|\bghost(?:ed|ing)\b"),
     ("anger", 0.55, r"\bfed up\b|\bsick (?:and tired|of)\b|\bhad enough\b|\benough is enough\b|\bfuming\b|"
      r"\bfurious\b|\blivid\b|\boutraged?\b|\bdisgust(?:ed|ing)\b|\bappalled\b|\bunacceptable\b|"
-     r"\bridiculous\b|\babsurd\b|\boutrageous\b|\ba joke\b|\bpathetic\b|\buseless\b|\bhopeless\b|"
+     # ... but "ridiculous value", "ridiculous comfy" are praise
+     r"\bridiculous\b(?! (?:good|cheap|comfy|comfortable|tasty|soft|fast|quick|easy|value|cute|nice))|"
+     r"\babsurd\b|\boutrageous\b|\ba joke\b|\bpathetic\b|\buseless\b|\bhopeless\b|"
      r"\bincompeten\w*|\bnegligen\w*|\binept\w*|\bdisgrace\w*\b|\bshambles\b|\bworst\b|\bnightmare\b|\bunbelievable\b|"
      r"\brip ?off\b|\bscam\b|\bwaste of (?:my )?(?:time|money)\b|\bbeyond (?:frustrat\w+|annoyed|angry)\b|"
      r"\b(?:so|really|very|extremely|incredibly|utterly|completely) (?:frustrat\w+|angry|annoy\w+|upset|"

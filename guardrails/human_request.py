@@ -102,7 +102,15 @@ _FOLD = [
         ),
         "staff",
     ),
-    (re.compile(r"\bhuman being\b|\breal one\b|\bflesh and blood\b"), "human"),
+    # "a real one" is a person unless the customer is the one sending it ("the meter
+    # reading was estimated, can I send a real one?")
+    (
+        re.compile(
+            r"\bhuman being\b|(?<!send a )(?<!submit a )(?<!give a )(?<!upload a )(?<!provide a )(?<!take a )"
+            r"\breal one\b|\bflesh and blood\b"
+        ),
+        "human",
+    ),
     # "human service please", "human support": the person is the request
     (re.compile(r"\bhuman (?:services?|support|help|assistance|customer service)\b"), "human"),
     # Whoever is in charge, someone senior, your superior: a manager by another name.
@@ -238,7 +246,11 @@ _TAIL = re.compile(
     r"\b(?:about|regarding|re|for|with|on) (?:my |the |an? |this )?(?:order|account|bill|refund|"
     r"delivery|parcel|package|payment|subscription|issue|problem)\b(?: \S+){0,3}$"
 )
-_TARGET = r"(?:agent|rep|human|person|operator|manager|staff)(?! s\b)"
+# "staff" as a modifier is no request: "a staff parking permit", "the staff discount".
+_STAFF_THINGS = (
+    r"parking|permits?|discounts?|cards?|rates?|badges?|pass|passes|entrance|uniforms?|rota|id|login|portal"
+)
+_TARGET = rf"(?:agent|rep|human|person|operator|manager|staff(?! (?:{_STAFF_THINGS})\b))(?! s\b)"
 # A run-on message that opens with the ask: "represenative pls i need help w a return".
 _LEADING = re.compile(
     rf"^(?:(?:hi|hello|hey|ok|okay|um|so|sorry|yes|yeah|yo) )*(?:real |live |actual )?(?:{_TARGET}|someone)"

@@ -66,6 +66,7 @@ from escalation_corpus_v21 import HELD_OUT_V21  # noqa: E402
 from escalation_corpus_v22 import HELD_OUT_V22  # noqa: E402
 from escalation_corpus_v23 import HELD_OUT_V23  # noqa: E402
 from escalation_corpus_v24 import HELD_OUT_V24  # noqa: E402
+from escalation_corpus_v25 import HELD_OUT_V25  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
 from guardrails.base import Action, Stage, TurnContext  # noqa: E402
@@ -100,8 +101,9 @@ TRAIN_SETS: dict[str, list[Message]] = {
     "v22": HELD_OUT_V22,
     "v23": HELD_OUT_V23,
     "v24": HELD_OUT_V24,
+    "v25": HELD_OUT_V25,
 }
-HELD_OUT_SETS = ("v25",)  # bench/escalation_corpus_v25.py: never read here
+HELD_OUT_SETS = ("v26",)  # bench/escalation_corpus_v26.py: never read here
 CV_FOLDS = tuple(name for name in TRAIN_SETS if name not in ("v1", "v2"))  # v1, v2: always trained on
 TEMPLATE_SEED = 7
 TEMPLATE_WEIGHT = 0.25
@@ -182,6 +184,8 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v22_crisis_families_escalate": CRISIS,
         "test_v22_look_alikes_pass": NOT_CRISIS,
         "test_v23_v24_look_alikes_pass": NOT_CRISIS,
+        "test_v25_look_alikes_pass": NOT_CRISIS,
+        "test_the_v25_exceptions_leave_the_real_thing_alone": ESCALATES,
     },
     "test_human_request.py": {
         "test_explicit_requests_escalate": {"human_request": True},
@@ -207,6 +211,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_plain_openers_stay_quiet": NEUTRAL,
         "test_v22_families_escalate": {"human_request": True},
         "test_phone_typed_requests_stay_quiet": NEUTRAL,
+        "test_v25_look_alikes_stay_quiet": {"human_request": False},
     },
     "test_frustration.py": {
         "test_frustrated_messages_escalate": {"frustration": True},
@@ -219,6 +224,7 @@ TABLES: dict[str, dict[str, dict[str, bool]]] = {
         "test_v7_calm_look_alikes_pass": {"frustration": False},
         "test_plain_questions_about_an_order_stay_calm": NEUTRAL,
         "test_v22_calm_look_alikes_pass": {"frustration": False},
+        "test_v25_calm_look_alikes_pass": {"frustration": False},
     },
 }
 TABLE_DIR = ROOT / "tests" / "unit" / "guardrails"

@@ -402,3 +402,14 @@ async def test_plain_questions_about_an_order_stay_calm(rail: FrustrationGuardra
 )
 async def test_v22_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
     assert (await rail.check(text, ctx())).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("honestly ridiculous value, how is it this cheap", id="ridiculous-value"),
+        pytest.param("these boots are ridiculous comfy, ordering another pair", id="ridiculous-comfy"),
+    ],
+)
+async def test_v25_calm_look_alikes_pass(rail: FrustrationGuardrail, text: str) -> None:
+    assert (await rail.check(text, ctx())).action is Action.ALLOW

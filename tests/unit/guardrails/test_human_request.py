@@ -545,3 +545,14 @@ async def test_a_negated_request_without_why_stays_quiet(resources: Resources) -
     decision = await rail(resources).check("i cant talk to anyone about this, it's private", CTX)
 
     assert decision.action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("the meter reading was estimated, can I submit a real one?", id="submit-real-one"),
+        pytest.param("how do I apply for the staff discount card?", id="staff-discount"),
+    ],
+)
+async def test_v25_look_alikes_stay_quiet(resources: Resources, text: str) -> None:
+    assert (await rail(resources).check(text, CTX)).action is Action.ALLOW

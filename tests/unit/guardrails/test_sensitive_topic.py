@@ -1104,3 +1104,43 @@ async def test_ending_a_plan_beside_a_crisis_still_escalates(rail: SensitiveTopi
     text = "I want to end my subscription, I won't be alive next month anyway"
 
     assert (await rail.check(text, CTX)).reason_code is ReasonCode.CRISIS
+
+
+# ---- look-alike families from the v25 development set (variants written apart from it) ----
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("can I set up a new payment plan for the water bill?", id="set-up-plan"),
+        pytest.param("pricing up my own funeral in advance, what does a plan cost", id="own-funeral-plan"),
+        pytest.param("we'll hang the bunting ourselves, what time can we get in", id="hang-bunting"),
+        pytest.param("can't breathe in this dress lol, one size up please", id="breathe-dress"),
+        pytest.param(
+            "I passed out at my first blood test, can someone hold my hand this time?", id="fainted-first"
+        ),
+        pytest.param(
+            "my daughter carries an inhaler, can she take it on the school trip?", id="carries-inhaler"
+        ),
+        pytest.param("the executor needs a copy of the policy documents", id="executor-copy"),
+        pytest.param("are there tickets left for Death of a Salesman on Friday?", id="play-title"),
+    ],
+)
+async def test_v25_look_alikes_pass(rail: SensitiveTopicGuardrail, text: str) -> None:
+    assert (await rail.check(text, CTX)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        pytest.param(
+            "I can't pay this month, can I set up a payment plan", "financial_hardship", id="cant-pay-plan"
+        ),
+        pytest.param("I'm planning my own funeral, I won't be here long", "self_harm", id="own-funeral-soon"),
+        pytest.param("she fainted and isn't waking up", "medical_emergency", id="fainted-now"),
+    ],
+)
+async def test_the_v25_exceptions_leave_the_real_thing_alone(
+    rail: SensitiveTopicGuardrail, text: str, topic: str
+) -> None:
+    assert topic in (await rail.check(text, CTX)).annotations["topics"]
