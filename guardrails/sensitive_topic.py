@@ -119,13 +119,12 @@ class SensitiveTopicGuardrail:
         self._model = params.model.bind("crisis")
 
     def _model_crisis(self, text: str, parts: Sequence[Clause]) -> tuple[Topic, Severity] | None:
-        """The crisis topic the classifier sees in ``text``, if it is enabled here.
+        """The crisis topic the classifier sees in ``text`` (one it judges).
 
         Silent where a crisis lexicon's ``unless`` rules know the wording as something
         else ("I won't need it anymore, I'm moving house"): the model reads n-grams and
         cannot tell those look-alikes from the oblique real thing."""
-        if self._model is None or not self._params.model.judges(text):
-            return None
+        assert self._model is not None
         if any(t.spec.reason_code is ReasonCode.CRISIS and t.excepted(parts) for t, _ in self._topics):
             return None
         if self._model.score(text) < self._model.threshold:
@@ -140,7 +139,8 @@ class SensitiveTopicGuardrail:
     def _vetoed(self, text: str, matched: list[tuple[Topic, Severity]]) -> list[tuple[Topic, Severity]]:
         """The non-crisis lexicon matches the classifier finds no reason to escalate: a topic
         word in an ordinary message ("my solicitor's invoice", "the stalker thriller")."""
-        if not matched or self._model is None or not self._params.model.judges(text):
+        assert self._model is not None
+        if not matched:
             return []
         model = self._model.model
         needs_person = model.scores(text)["escalation"]
@@ -157,10 +157,12 @@ class SensitiveTopicGuardrail:
     async def check(self, text: str, ctx: TurnContext) -> Decision:
         parts = clauses(text)
         matched = [(topic, severity) for topic, severity in self._topics if topic.match(parts)]
-        vetoed = self._vetoed(text, matched)
+        # The classifier has its say only where it is on and the message is long enough.
+        judged = self._model is not None and self._params.model.judges(text)
+        vetoed = self._vetoed(text, matched) if judged else []
         matched = [m for m in matched if m not in vetoed]
         by_model = False
-        if not any(t.spec.reason_code is ReasonCode.CRISIS for t, _ in matched):
+        if judged and not any(t.spec.reason_code is ReasonCode.CRISIS for t, _ in matched):
             found = self._model_crisis(text, parts)
             if found is not None:
                 matched.insert(0, found)

@@ -30,9 +30,9 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -101,14 +101,16 @@ class Block:
     analyzer: str  # one of ANALYZERS
     ngram_range: tuple[int, int]
 
-    def grams(self, text: str) -> list[str]:
-        low, high = self.ngram_range
-        if self.analyzer == "word":
-            return word_ngrams(text, high)
-        return char_ngrams(text, low, high) if self.analyzer == "char" else char_wb_ngrams(text, low, high)
-
 
 ANALYZERS = frozenset({"word", "char", "char_wb"})
+
+
+def analyzer(name: str, ngram_range: tuple[int, int]) -> Callable[[str], list[str]]:
+    """The n-gram function of one of ``ANALYZERS`` for this range."""
+    low, high = ngram_range
+    if name == "word":
+        return partial(word_ngrams, n_max=high)
+    return partial(char_ngrams if name == "char" else char_wb_ngrams, n_min=low, n_max=high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +118,7 @@ class _Packed:
     """A block laid out for scoring: n-gram -> row; idf per row; one row of weights per
     n-gram, the heads side by side (one cache line per n-gram, not one per head)."""
 
-    block: Block
+    grams: Callable[[str], list[str]]
     rows: dict[str, int]
     idf: NDArray[np.float64]
     weights: NDArray[np.float64]  # shape (n-grams, heads)
@@ -128,9 +130,9 @@ class _Packed:
             len(grams), heads
         )
         return cls(
-            # Only the analyzer is needed from here on: the table's per-n-gram tuples would
-            # double the memory the arrays below already hold.
-            Block({}, block.analyzer, block.ngram_range),
+            # Not the block itself: its per-n-gram tuples would double the memory the
+            # arrays below already hold.
+            analyzer(block.analyzer, block.ngram_range),
             {gram: i for i, gram in enumerate(grams)},
             np.array([block.table[gram][0] for gram in grams], dtype=np.float64),
             weights,
@@ -161,7 +163,7 @@ class TextClassifier:
         text = model_input(text)
         acc = np.array(self._intercepts, dtype=np.float64)
         for packed in self._packed:
-            counts = Counter(packed.block.grams(text))
+            counts = Counter(packed.grams(text))
             # Each distinct n-gram's row, -1 where the model does not know it: one pass of
             # dictionary lookups, in C.
             rows = np.fromiter(map(packed.rows.get, counts, repeat(-1)), dtype=np.intp, count=len(counts))

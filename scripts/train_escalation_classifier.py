@@ -69,9 +69,10 @@ from escalation_corpus_v24 import HELD_OUT_V24  # noqa: E402
 from escalation_corpus_v25 import HELD_OUT_V25  # noqa: E402
 
 from guardrails import text_classifier  # noqa: E402
-from guardrails.base import Action, Stage, TurnContext  # noqa: E402
+from guardrails.base import Action, ReasonCode, Stage, TurnContext  # noqa: E402
 from guardrails.frustration import FrustrationGuardrail, FrustrationParams  # noqa: E402
 from guardrails.human_request import HumanRequestGuardrail, HumanRequestParams  # noqa: E402
+from guardrails.lexicon import available_topics, default_topic  # noqa: E402
 from guardrails.resources import CpuRunner, Resources  # noqa: E402
 from guardrails.sensitive_topic import SensitiveTopicGuardrail, SensitiveTopicParams  # noqa: E402
 from guardrails.text_classifier import ModelOpinion  # noqa: E402
@@ -113,7 +114,11 @@ TABLE_WEIGHT = 3.0
 # "escalation": does the message need a person for any reason at all? Only a veto: a
 # lexicon topic match on a message it finds plainly ordinary stays quiet.
 HEADS = ("crisis", "human_request", "frustration", "medical_emergency", "escalation")
-CRISIS_TOPICS = frozenset({"topic:self_harm", "topic:medical_emergency"})
+# The topic labels, split as the topic rail splits them: crisis lexicons (never vetoed)
+# and the others (the escalation head may veto them). Read from the shipped lexicons.
+_TOPIC_LABELS = {f"topic:{name}": default_topic(name).spec.reason_code for name in available_topics()}
+CRISIS_TOPICS = frozenset(label for label, code in _TOPIC_LABELS.items() if code is ReasonCode.CRISIS)
+OTHER_TOPICS = frozenset(_TOPIC_LABELS) - CRISIS_TOPICS
 C = 10.0  # inverse L2 strength; chosen by the same cross-validation in bench/experiments
 GRID = (*(round(float(x), 2) for x in np.arange(0.05, 0.96, 0.05)), 1.01)  # 1.01 = model off
 # Without any cue the model must be very sure: plain questions ("where is my parcel now?")
@@ -124,10 +129,6 @@ VETO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 # silences no labelled match in cross-validation. Crisis matches are never vetoed: a
 # silenced crisis costs most, and "do you have a crisis line number?" reads as ordinary.
 TOPIC_VETO_GRID = (0.0, 0.01, 0.02, 0.03, 0.05)
-OTHER_TOPICS = frozenset({
-    "topic:legal_threat", "topic:bereavement", "topic:financial_hardship",
-    "topic:vulnerability", "topic:fraud", "topic:harassment",
-})  # fmt: skip
 # The model's own share of false escalations on neutral messages, per head. A missed
 # crisis costs most, so crisis gets most of it; requests and frustration are mostly
 # found by the rules.
